@@ -1,0 +1,5 @@
+"""`python -m bot` is `csbot`."""
+
+from bot.cli import main
+
+main()

@@ -1,0 +1,250 @@
+"""Raise alerts after a scoring run: remember what was said, say each thing once.
+
+The `alerts` table is the memory: one row per (account, kind, state). A row is *open*
+while the account stays in that state, and cleared when the state changes, so the same
+state can alert again later (the row is re-opened; its unique key stays). While an account
+is snoozed nothing fires for it; when a snooze ends and the state still holds, the alert
+is repeated once. Messages go through the outbox under
+`alert:<account>:<kind>:<state>:<date the alert opened>`, so re-running the job the same
+day never posts twice, and a later re-opening is a new message.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import and_, func
+from sqlmodel import Session, col, select
+
+from bot.alerts.detect import AlertCandidate, alert_states, candidates_for
+from bot.delivery.outbox import enqueue
+from bot.digest.ranking import DEFAULT_EXPANSION_THRESHOLD
+from bot.digest.recipients import mapping_file_of, recipient
+from bot.digest.select import _default_suggester, playbook_choices
+from bot.messages.alert import alert_message
+from storage.clock import Clock
+from storage.models import Account, AccountScore, Alert, OutboxMessage, Snooze
+
+logger = logging.getLogger("csbot.alerts")
+
+
+@dataclass
+class AlertPlan:
+    """What to do for one run: alerts to open (or re-open) and open alerts to clear."""
+
+    fire: list[AlertCandidate] = field(default_factory=list)
+    clear: list[Alert] = field(default_factory=list)
+
+
+def plan_alerts(
+    current: Iterable[AccountScore],
+    previous: Mapping[str, AccountScore],
+    open_alerts: Mapping[str, list[Alert]],
+    *,
+    snoozed: set[str],
+    snooze_ended: Mapping[str, dt.datetime],
+    risk_threshold: float,
+    expansion_threshold: float = DEFAULT_EXPANSION_THRESHOLD,
+) -> AlertPlan:
+    """Pure: compare today's states with the open alerts.
+
+    An open alert whose state no longer holds is cleared. A state with no open alert fires
+    (unless the account is snoozed). A state whose open alert predates a snooze that has
+    since ended fires again.
+    """
+    plan = AlertPlan()
+    for score in current:
+        states = alert_states(
+            score, risk_threshold=risk_threshold, expansion_threshold=expansion_threshold
+        )
+        before = previous.get(score.account_id)
+        before_states = alert_states(
+            before, risk_threshold=risk_threshold, expansion_threshold=expansion_threshold
+        )
+        open_by_kind = {alert.kind: alert for alert in open_alerts.get(score.account_id, [])}
+        due: dict[str, str | None] = {}
+        for kind, alert in open_by_kind.items():
+            if states.get(kind) != alert.state:
+                plan.clear.append(alert)
+        for kind, state in states.items():
+            if state is None or score.account_id in snoozed:
+                continue
+            said = open_by_kind.get(kind)
+            if said is not None and said.state == state:
+                ended = snooze_ended.get(score.account_id)
+                if ended is None or ended <= said.created_at:
+                    continue
+            due[kind] = state
+        plan.fire.extend(candidates_for(score, due, before, before_states))
+    return plan
+
+
+def _scores_on(session: Session, as_of: dt.date) -> list[tuple[AccountScore, str, str | None]]:
+    rows = session.exec(
+        select(AccountScore, Account.name, Account.owner)
+        .join(Account, Account.account_id == AccountScore.account_id)  # type: ignore[arg-type]
+        .where(AccountScore.as_of == as_of)
+    ).all()
+    return [(score, name, owner) for score, name, owner in rows]
+
+
+def _previous_scores(session: Session, as_of: dt.date) -> dict[str, AccountScore]:
+    latest = (
+        select(AccountScore.account_id, func.max(AccountScore.as_of).label("latest"))
+        .where(AccountScore.as_of < as_of)
+        .group_by(AccountScore.account_id)
+        .subquery()
+    )
+    rows = session.exec(
+        select(AccountScore).join(
+            latest,
+            and_(
+                col(AccountScore.account_id) == latest.c.account_id,
+                col(AccountScore.as_of) == latest.c.latest,
+            ),
+        )
+    ).all()
+    return {score.account_id: score for score in rows}
+
+
+def _snoozes(session: Session, now: dt.datetime) -> tuple[set[str], dict[str, dt.datetime]]:
+    active: set[str] = set()
+    ended: dict[str, dt.datetime] = {}
+    for account_id, until in session.exec(select(Snooze.account_id, Snooze.until)).all():
+        if until > now:
+            active.add(account_id)
+        elif account_id not in ended or until > ended[account_id]:
+            ended[account_id] = until
+    return active, ended
+
+
+def alert_key(candidate: AlertCandidate, opened: dt.date) -> str:
+    return f"alert:{candidate.account_id}:{candidate.kind}:{candidate.state}:{opened.isoformat()}"
+
+
+def raise_alerts(
+    session: Session,
+    *,
+    as_of: dt.date,
+    clock: Clock,
+    settings: Any,
+    client: Any = None,
+    library: Mapping[str, Any] | None = None,
+) -> list[OutboxMessage]:
+    """Open, clear and queue alerts for the scores of `as_of`; return the queued messages.
+
+    The caller commits. `client` is used to look owners up in Slack (None: the cache and
+    the mapping file only). An alert whose owner has no Slack user while no channel is
+    configured is logged and not recorded, so it fires once the owner can be reached.
+    `library` defaults to the configured playbook library (for the Start playbook menu).
+    """
+    now = clock.now()
+    risk_threshold = float(getattr(settings, "risk_alert_threshold", 0.5))
+    expansion_threshold = float(
+        getattr(settings, "expansion_alert_threshold", DEFAULT_EXPANSION_THRESHOLD)
+    )
+    rows = _scores_on(session, as_of)
+    if not rows:
+        return []
+    info = {score.account_id: (name, owner) for score, name, owner in rows}
+    open_alerts: dict[str, list[Alert]] = defaultdict(list)
+    known: dict[tuple[str, str, str], Alert] = {}
+    for alert in session.exec(select(Alert)).all():
+        if alert.account_id not in info:
+            continue
+        known[(alert.account_id, alert.kind, alert.state)] = alert
+        if alert.cleared_at is None:
+            open_alerts[alert.account_id].append(alert)
+    snoozed, ended = _snoozes(session, now)
+    plan = plan_alerts(
+        [score for score, _n, _o in rows],
+        _previous_scores(session, as_of),
+        open_alerts,
+        snoozed=snoozed,
+        snooze_ended=ended,
+        risk_threshold=risk_threshold,
+        expansion_threshold=expansion_threshold,
+    )
+    for alert in plan.clear:
+        alert.cleared_at = now
+        session.add(alert)
+    session.flush()
+    scores = {score.account_id: score for score, _n, _o in rows}
+    if library is None:
+        from playbooks.library import load_library
+
+        library = load_library(getattr(settings, "playbook_dir", None))
+    choices = playbook_choices(library)
+    suggest = _default_suggester() if library else None
+    channel_setting = getattr(settings, "alert_channel", None) or getattr(
+        settings, "digest_channel", None
+    )
+    queued: list[OutboxMessage] = []
+    for candidate in plan.fire:
+        name, owner = info[candidate.account_id]
+        score = scores[candidate.account_id]
+        channel, mention = recipient(
+            session,
+            owner,
+            channel=channel_setting,
+            client=client,
+            clock=clock,
+            mapping_file=mapping_file_of(settings),
+        )
+        if not channel:
+            # Not recorded either, so it fires once the owner can be reached.
+            logger.warning(
+                "alert for %s (%s %s) not raised: no Slack user for owner %r and no channel set",
+                candidate.account_id,
+                candidate.kind,
+                candidate.state,
+                owner,
+            )
+            continue
+        record = {
+            "title": candidate.title,
+            "reasons": list(candidate.reasons),
+            "previous_state": candidate.previous_state,
+        }
+        existing = known.get((candidate.account_id, candidate.kind, candidate.state))
+        if existing is None:
+            alert = Alert(
+                account_id=candidate.account_id,
+                kind=candidate.kind,
+                state=candidate.state,
+                as_of=as_of,
+                created_at=now,
+                payload=record,
+            )
+        else:  # said before, cleared since (or repeated after a snooze): open it again
+            alert = existing
+            alert.as_of, alert.created_at, alert.cleared_at = as_of, now, None
+            alert.payload = record
+        session.add(alert)
+        suggested: list[str] = list(suggest(score, library)) if suggest and library else []
+        payload = alert_message(
+            candidate,
+            name=name,
+            score=score,
+            playbooks=choices,
+            suggested=suggested,
+            mention=mention,
+        )
+        queued.append(
+            enqueue(
+                session,
+                key=alert_key(candidate, as_of),
+                kind="alert",
+                channel=channel,
+                payload=payload,
+                clock=clock,
+                account_id=candidate.account_id,
+            )
+        )
+    session.flush()
+    return queued

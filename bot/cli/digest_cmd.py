@@ -1,0 +1,103 @@
+"""`csbot digest`: each CSM's digest from the stored scores, printed or posted to Slack.
+
+Without `--post` it prints the terminal rendering `csbot demo` uses. With `--post` it
+queues the digests in the outbox (one per CSM per day, by key) and delivers them, so a
+cron line that runs twice posts once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import typer
+from rich.console import Console
+from sqlmodel import Session, func, select
+
+from bot.cli.errors import CliError
+from storage.models import Account, AccountScore
+
+
+def _parse_date(value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise CliError(f"--as-of: {value!r} is not a date (use YYYY-MM-DD)") from None
+
+
+def latest_scored(session: Session, on_or_before: dt.date | None) -> dt.date | None:
+    query = select(func.max(AccountScore.as_of))
+    if on_or_before is not None:
+        query = query.where(AccountScore.as_of <= on_or_before)
+    return session.exec(query).one()
+
+
+def digest(
+    as_of: str | None = typer.Option(
+        None, "--as-of", help="Digest date (YYYY-MM-DD); default: the latest scored date."
+    ),
+    user: str | None = typer.Option(None, "--user", help="Only this CSM (owner email)."),
+    post: bool = typer.Option(
+        False, "--post", help="Queue in the outbox and deliver to Slack (once per CSM per day)."
+    ),
+) -> None:
+    """Build each CSM's digest from the stored scores; print it, or post it with --post."""
+    from bot.digest.select import build_digests
+    from bot.messages.terminal import print_digest
+    from bot.runtime import build_runtime
+    from playbooks.library import load_library
+    from storage.db import session_scope
+
+    wanted = _parse_date(as_of)
+    runtime = build_runtime()
+    if post and not runtime.settings.slack_online:
+        raise CliError("--post needs a Slack bot token: set CSBOT_SLACK_BOT_TOKEN")
+    console = Console()
+    library = load_library(runtime.settings.playbook_dir)
+    with session_scope(runtime.engine) as session:
+        day = wanted or latest_scored(session, runtime.clock.now().date())
+        if day is None or latest_scored(session, day) is None:
+            raise CliError(
+                f"no scores stored{f' on or before {day}' if day else ''}: run `csbot score` first"
+            )
+        owners = None
+        if user is not None:
+            known = session.exec(select(Account.owner).where(Account.owner == user)).first()
+            if known is None:
+                raise CliError(f"--user: no accounts are owned by {user!r}")
+            owners = [user]
+        digests = build_digests(
+            session, day, size=runtime.settings.digest_size, library=library, owners=owners
+        )
+        if not post:
+            for item in digests:
+                print_digest(item, console)
+            if not digests:
+                console.print(f"No scored accounts with an owner as of {day}.")
+            return
+        from bot.digest.post import queue_and_deliver
+
+        result = queue_and_deliver(
+            session, digests, as_of=day, runtime=runtime, clock=runtime.clock
+        )
+    earlier = result.queued - result.new
+    console.print(
+        f"Digests for {day}: {result.queued} message(s) in the outbox "
+        f"({result.new} new, {earlier} queued by an earlier run); "
+        f"{result.sent} sent now, {result.failed} failed."
+    )
+    if result.unreachable:
+        console.print(
+            f"Not queued, no Slack user found for: {', '.join(result.unreachable)} "
+            "(map them in CSBOT_USER_MAPPING_FILE, or set CSBOT_DIGEST_CHANNEL)"
+        )
+    if result.failed:
+        raise CliError(
+            f"{result.failed} message(s) could not be sent; the outbox row's last_error says why"
+        )
+
+
+def register(app: typer.Typer) -> None:
+    """Add this group's commands to the csbot app."""
+    app.command("digest")(digest)

@@ -1,0 +1,123 @@
+"""`csbot serve`: the long-running process — scheduler plus HTTP (or Socket Mode).
+
+HTTP mode serves `bot.web.app.create_web_app` (Slack events, ingest, /healthz) with
+uvicorn; `--socket` connects to Slack over Socket Mode instead of receiving events, and
+still serves /healthz and ingest over HTTP. On SQLite a second instance is refused the
+scheduler (and says so); on PostgreSQL replicas share the work through job leases.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import socket as sockets
+import sys
+import threading
+from typing import Any
+
+import typer
+
+from bot.runtime import Runtime, build_runtime
+
+logger = logging.getLogger("csbot.serve")
+
+
+def build_app(runtime: Runtime, scheduler: Any) -> Any:
+    """The lead's composed web app; only /healthz while other areas' routes are missing."""
+    try:
+        from bot.web.app import create_web_app
+
+        return create_web_app(runtime, scheduler=scheduler)
+    except ImportError as error:
+        from starlette.applications import Starlette
+
+        from bot.web.health import health_routes
+
+        logger.warning("serving /healthz only: %s", error)
+        return Starlette(routes=health_routes(runtime, scheduler=scheduler))
+
+
+def start_scheduler(runtime: Runtime) -> Any:
+    """Start the scheduler; None (with a clear warning) when another instance owns it."""
+    from bot.scheduling.service import CsbotScheduler, InstanceAlreadyRunning
+
+    scheduler = CsbotScheduler(runtime)
+    try:
+        scheduler.start()
+    except InstanceAlreadyRunning as error:
+        print(f"csbot: warning: not starting the scheduler: {error}", file=sys.stderr, flush=True)
+        return None
+    return scheduler
+
+
+def bind(host: str, port: int) -> sockets.socket:
+    """Bind first, so the printed address is the real one (port 0 picks a free port)."""
+    family = sockets.AF_INET6 if ":" in host else sockets.AF_INET
+    sock = sockets.socket(family, sockets.SOCK_STREAM)
+    sock.setsockopt(sockets.SOL_SOCKET, sockets.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    return sock
+
+
+def serve(
+    socket: bool = typer.Option(
+        False, "--socket", help="use Slack Socket Mode (CSBOT_SLACK_APP_TOKEN)"
+    ),
+    host: str | None = typer.Option(None, help="address to listen on (default CSBOT_HOST)"),
+    port: int | None = typer.Option(
+        None, help="port to listen on (default CSBOT_PORT; 0: any free port)"
+    ),
+    scheduler_enabled: bool = typer.Option(
+        True, "--scheduler/--no-scheduler", help="run the job scheduler"
+    ),
+) -> None:
+    """Run csbot: the scheduler and the HTTP server (or Socket Mode)."""
+    import uvicorn
+
+    from bot.cli.errors import CliError
+
+    runtime = build_runtime()
+    settings = runtime.settings
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
+    if socket and not settings.slack_app_token:
+        raise CliError("--socket needs CSBOT_SLACK_APP_TOKEN (an xapp-… app-level token)")
+    runtime.engine  # noqa: B018  (fail now, with one line, if the database is unusable)
+    scheduler = start_scheduler(runtime) if scheduler_enabled else None
+    host = host or settings.host
+    port = settings.port if port is None else port
+    try:
+        sock = bind(host, port)
+    except OSError as error:
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
+        raise CliError(f"cannot listen on {host}:{port}: {error.strerror}") from None
+    bound_port = sock.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(
+            build_app(runtime, scheduler), log_level=settings.log_level.lower(), lifespan="off"
+        )
+    )
+    # SIGTERM (docker stop, systemd, Kubernetes) exits through `finally`, so the scheduler
+    # stops and the SQLite instance lease is released. uvicorn handles the signal first
+    # (graceful HTTP shutdown), then re-raises it to this handler.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    shown_host = f"[{host}]" if ":" in host else host
+    print(f"csbot listening on http://{shown_host}:{bound_port}", flush=True)
+    try:
+        if socket:
+            from bot.slack.socket import run_socket_mode
+
+            threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True).start()
+            run_socket_mode(runtime)
+        else:
+            server.run(sockets=[sock])
+    finally:
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
+
+
+def register(app: typer.Typer) -> None:
+    """Add this group's commands to the csbot app."""
+    app.command("serve")(serve)

@@ -1,0 +1,279 @@
+"""The bodies of csbot's scheduled jobs: plain functions of (runtime, clock) → detail dict.
+
+They know nothing of APScheduler or leases (`bot.scheduling.runner` adds those), so
+`csbot run-job NAME` and tests call them directly. Each returns a small JSON-able dict of
+counts for the job_runs row and the log line, never message text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import zoneinfo
+from collections import defaultdict
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from bot.delivery.errors import SlackDeliveryError
+from bot.runtime import Runtime
+from storage.clock import Clock
+from storage.models import Account, OutboxMessage
+
+logger = logging.getLogger("csbot.scheduling")
+
+
+def local_date(clock: Clock, tz: str) -> dt.date:
+    """Today's date in `tz` (the date a nightly job or a digest is "for")."""
+    return clock.now().replace(tzinfo=dt.UTC).astimezone(zoneinfo.ZoneInfo(tz)).date()
+
+
+def _client(runtime: Runtime) -> Any:
+    """The sender's WebClient when Slack is configured; None offline."""
+    if not runtime.settings.slack_online:
+        return None
+    from bot.delivery.sender import make_sender_client
+
+    return make_sender_client(runtime.settings)
+
+
+def _library(runtime: Runtime) -> dict[str, Any]:
+    from playbooks.library import load_library
+
+    return load_library(runtime.settings.playbook_dir)
+
+
+# -- the nightly pipeline ------------------------------------------------------------------
+def import_data(runtime: Runtime, clock: Clock) -> dict[str, Any]:
+    """Import the contract files in CSBOT_IMPORT_DIR (skipped when it is not set)."""
+    directory = runtime.settings.import_dir
+    if directory is None:
+        return {"skipped": "CSBOT_IMPORT_DIR is not set"}
+    from storage.ingest.importer import import_directory
+
+    # The nightly run keeps the good rows; rejected ones land in the rejects files.
+    report = import_directory(runtime.engine, directory, skip_invalid=True)
+    return {
+        "directory": str(directory),
+        "files": len(report.files),
+        "rejected": sum(file.rejected for file in report.files),
+        "problems": report.problem_count,
+    }
+
+
+def score(runtime: Runtime, clock: Clock) -> dict[str, Any]:
+    """Score every live account as of today (CSBOT_TIMEZONE)."""
+    from scoring.config import load_config
+    from scoring.service import score_portfolio
+
+    as_of = local_date(clock, runtime.settings.timezone)
+    config = load_config(runtime.settings.scoring_config)
+    scores = score_portfolio(runtime.engine, as_of, config=config, clock=clock)
+    return {"as_of": as_of.isoformat(), "accounts": len(scores)}
+
+
+def alerts(runtime: Runtime, clock: Clock) -> dict[str, Any]:
+    """Queue risk and expansion alerts for today's scores, then deliver."""
+    from bot.alerts.service import raise_alerts
+
+    as_of = local_date(clock, runtime.settings.timezone)
+    client = _client(runtime)
+    with Session(runtime.engine, expire_on_commit=False) as session:
+        rows = raise_alerts(
+            session, as_of=as_of, clock=clock, settings=runtime.settings, client=client
+        )
+        session.commit()
+    detail: dict[str, Any] = {"as_of": as_of.isoformat(), "queued": len(rows)}
+    detail.update(_deliver(runtime, clock, client))
+    return detail
+
+
+def triggers(runtime: Runtime, clock: Clock) -> dict[str, Any]:
+    """Start the playbook runs whose triggers fire on today's scores."""
+    from playbooks.engine import evaluate_triggers
+
+    as_of = local_date(clock, runtime.settings.timezone)
+    with Session(runtime.engine, expire_on_commit=False) as session:
+        runs = evaluate_triggers(session, as_of=as_of, library=_library(runtime), clock=clock)
+        session.commit()
+    return {"as_of": as_of.isoformat(), "started": len(runs)}
+
+
+def nightly(runtime: Runtime, clock: Clock) -> dict[str, Any]:
+    """Import (if configured), score, alert, evaluate triggers — in that order, because
+    each step needs the one before; one job so a slow import delays rather than races."""
+    return {
+        "import": import_data(runtime, clock),
+        "score": score(runtime, clock),
+        "alerts": alerts(runtime, clock),
+        "triggers": triggers(runtime, clock),
+    }
+
+
+# -- hourly ----------------------------------------------------------------------------------
+def reminders(runtime: Runtime, clock: Clock) -> dict[str, Any]:
+    """Escalate slipped playbook steps (CSM → manager → executive) and queue the notices."""
+    from playbooks.engine import escalate_overdue
+
+    client = _client(runtime)
+    with Session(runtime.engine, expire_on_commit=False) as session:
+        escalations = escalate_overdue(
+            session, clock=clock, grace_hours=runtime.settings.escalation_grace_hours
+        )
+        queued = _queue_escalations(session, escalations, runtime, clock, client)
+        session.commit()
+    detail: dict[str, Any] = {"escalated": len(escalations), "queued": queued}
+    detail.update(_deliver(runtime, clock, client))
+    return detail
+
+
+def _queue_escalations(
+    session: Session, escalations: list[Any], runtime: Runtime, clock: Clock, client: Any
+) -> int | None:
+    """Queue escalation notices through the slack-messages area when it provides them."""
+    if not escalations:
+        return 0
+    try:
+        from bot.alerts.escalations import queue_escalations  # type: ignore[import-not-found]
+    except ImportError:
+        logger.warning("escalation notices not queued: bot.alerts.escalations is not available")
+        return None
+    rows = queue_escalations(
+        session, escalations, clock=clock, settings=runtime.settings, client=client
+    )
+    return len(rows)
+
+
+# -- digests -----------------------------------------------------------------------------------
+def due_digest_owners(
+    session: Session, runtime: Runtime, clock: Clock, client: Any
+) -> dict[dt.date, list[str]]:
+    """Owners whose local time has passed CSBOT_DIGEST_TIME today and whose digest for
+    their local today is not queued yet, grouped by that local date.
+
+    A CSM's time zone is Slack's (users.info / lookupByEmail) unless every digest goes to
+    one channel (CSBOT_DIGEST_CHANNEL), when CSBOT_TIMEZONE is used for all.
+    """
+    from bot.delivery.users import resolve_user, user_time_zone
+    from bot.digest.post import digest_key
+
+    settings = runtime.settings
+    owners = session.exec(
+        select(Account.owner).where(col(Account.owner).is_not(None)).distinct()
+    ).all()
+    now = clock.now().replace(tzinfo=dt.UTC)
+    due: dict[dt.date, list[str]] = defaultdict(list)
+    for owner in sorted({o for o in owners if o}):
+        tz = settings.timezone
+        if not settings.digest_channel:
+            try:
+                user = resolve_user(
+                    session, client, owner, clock, mapping_file=settings.user_mapping_file
+                )
+            except SlackDeliveryError as error:
+                logger.warning("digest: time zone of %s unknown (%s)", owner, error.code)
+                user = None
+            tz = user_time_zone(user, settings.timezone)
+        local = now.astimezone(zoneinfo.ZoneInfo(tz))
+        if local.time().replace(tzinfo=None) < settings.digest_time:
+            continue
+        due[local.date()].append(owner)
+    keys = {
+        digest_key(owner, day): (day, owner) for day, owners_ in due.items() for owner in owners_
+    }
+    if keys:
+        queued = set(
+            session.exec(
+                select(OutboxMessage.idempotency_key).where(
+                    col(OutboxMessage.idempotency_key).in_(list(keys))
+                )
+            )
+        )
+        due = defaultdict(list)
+        for key, (day, owner) in keys.items():
+            if key not in queued:
+                due[day].append(owner)
+    return dict(due)
+
+
+def digests(runtime: Runtime, clock: Clock) -> dict[str, Any]:
+    """Queue today's digest for every CSM whose local digest time has passed (the outbox
+    key `digest:<email>:<date>` makes it once a day), then deliver."""
+    from bot.digest.post import queue_digests
+    from bot.digest.select import build_digests
+
+    client = _client(runtime)
+    settings = runtime.settings
+    queued = 0
+    due_count = 0
+    with Session(runtime.engine, expire_on_commit=False) as session:
+        due = due_digest_owners(session, runtime, clock, client)
+        session.commit()  # user lookups are cached even if nothing is due
+        library = _library(runtime) if due else None
+        for as_of, owners in sorted(due.items()):
+            due_count += len(owners)
+            built = build_digests(
+                session,
+                as_of,
+                size=settings.digest_size,
+                library=library,
+                owners=owners,
+                now=clock.now(),
+            )
+            rows = queue_digests(
+                session, built, as_of=as_of, clock=clock, settings=settings, client=client
+            )
+            session.commit()
+            queued += len(rows)
+    detail: dict[str, Any] = {"due": due_count, "queued": queued}
+    detail.update(_deliver(runtime, clock, client))
+    return detail
+
+
+# -- weekly ------------------------------------------------------------------------------------
+def leaders(runtime: Runtime, clock: Clock) -> dict[str, Any]:
+    """Queue the weekly leaders' summary in CSBOT_LEADERS_CHANNEL (once per ISO week)."""
+    channel = runtime.settings.leaders_channel
+    if not channel:
+        return {"skipped": "CSBOT_LEADERS_CHANNEL is not set"}
+    from bot.delivery.outbox import enqueue
+    from bot.messages.leaders import leaders_summary_message
+
+    as_of = local_date(clock, runtime.settings.timezone)
+    year, week, _ = as_of.isocalendar()
+    client = _client(runtime)
+    with Session(runtime.engine, expire_on_commit=False) as session:
+        payload = leaders_summary_message(session, as_of=as_of, library=_library(runtime))
+        row = enqueue(
+            session,
+            key=f"leaders:{year}-W{week:02d}",
+            kind="leaders",
+            channel=channel,
+            payload=payload,
+            clock=clock,
+        )
+        session.commit()
+        key = row.idempotency_key
+    detail: dict[str, Any] = {"as_of": as_of.isoformat(), "key": key}
+    detail.update(_deliver(runtime, clock, client))
+    return detail
+
+
+# -- the outbox --------------------------------------------------------------------------------
+def deliver(runtime: Runtime, clock: Clock) -> dict[str, Any]:
+    """Deliver whatever is due in the outbox (retries, and messages queued by the CLI)."""
+    return _deliver(runtime, clock, _client(runtime))
+
+
+def _deliver(runtime: Runtime, clock: Clock, client: Any) -> dict[str, Any]:
+    if client is None:
+        return {"delivery": "offline (CSBOT_SLACK_BOT_TOKEN is not set)"}
+    from bot.delivery.sender import deliver_pending
+
+    stats = deliver_pending(runtime.engine, client, clock)
+    return {
+        "sent": stats.sent + stats.reconciled,
+        "retried": stats.retried,
+        "failed": stats.failed,
+        **({"halted": stats.halted} if stats.halted else {}),
+    }

@@ -1,0 +1,191 @@
+"""Every csbot setting, read once from `CSBOT_*` environment variables or a `.env` file.
+
+Only `bot` reads settings; the packages below it take plain arguments (a URL, a path, a
+threshold), so they stay testable without an environment.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite:///csbot.db"
+
+
+class Settings(BaseSettings):
+    """csbot's configuration; the README's configuration table lists the same names."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="CSBOT_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    database_url: str = Field(DEFAULT_DATABASE_URL, description="SQLAlchemy URL of the database")
+    slack_bot_token: str | None = Field(None, description="Bot token (xoxb-…); offline without it")
+    slack_signing_secret: str | None = Field(None, description="Signing secret of the Slack app")
+    slack_app_token: str | None = Field(
+        None, description="App-level token (xapp-…) for Socket Mode"
+    )
+    slack_api_url: str = Field(
+        "https://slack.com/api/", description="Base URL of the Slack Web API"
+    )
+    slack_client_id: str | None = Field(None, description="OAuth client id (multi-workspace)")
+    slack_client_secret: str | None = Field(None, description="OAuth client secret")
+    host: str = Field("0.0.0.0", description="Address `csbot serve` listens on")
+    port: Annotated[int, Field(ge=1, le=65535)] = Field(
+        3000, description="Port `csbot serve` listens on"
+    )
+    ingest_token: str | None = Field(None, description="Bearer token for POST /ingest/{entity}")
+    ingest_max_bytes: Annotated[int, Field(gt=0)] = Field(
+        50_000_000, description="Largest HTTP ingest body accepted"
+    )
+    import_dir: Path | None = Field(None, description="Directory the nightly import reads")
+    timezone: str = Field("UTC", description="Default time zone for digests")
+    digest_time: dt.time = Field(dt.time(8, 30), description="Local time of the daily digest")
+    digest_channel: str | None = Field(
+        None, description="Post every CSM's digest in this channel instead of by DM"
+    )
+    digest_size: Annotated[int, Field(ge=1, le=20)] = Field(
+        8, description="Accounts shown per digest before pointing to the App Home"
+    )
+    leaders_channel: str | None = Field(None, description="Channel for the leaders' summary")
+    alert_channel: str | None = Field(
+        None,
+        description="Post alerts here instead of to the owner (default: digest channel, else DM)",
+    )
+    manager_mapping_file: Path | None = Field(
+        None,
+        description="CSV csm_email,manager (email or Slack id): managers may change their CSMs' runs",
+    )
+    playbook_dir: Path | None = Field(None, description="Extra or overriding playbooks (YAML)")
+    scoring_config: Path | None = Field(None, description="Weights and thresholds YAML override")
+    user_mapping_file: Path | None = Field(None, description="CSV email,slack_user_id overrides")
+    admins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Comma-separated Slack user ids allowed to change any run"
+    )
+    risk_alert_threshold: Annotated[float, Field(ge=0, le=1)] = Field(
+        0.5, description="Churn risk at which an alert is raised"
+    )
+    churn_horizon_days: Annotated[int, Field(gt=0)] = Field(90, description="Churn label horizon")
+    escalation_grace_hours: Annotated[float, Field(ge=0)] = Field(
+        48, description="Grace after a step's due date before it escalates"
+    )
+    log_level: str = Field("INFO", description="Logging level")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as error:
+            raise ValueError(f"unknown time zone {value!r}") from error
+        return value
+
+    @field_validator("admins", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _api_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value if value.endswith("/") else value + "/"
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            make_url(value)
+        except ArgumentError as error:
+            raise ValueError(f"not a database URL: {value!r}") from error
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        upper = value.upper()
+        if upper not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+        return upper
+
+    @property
+    def slack_online(self) -> bool:
+        """True when csbot can talk to Slack; otherwise it shows what it would post."""
+        return bool(self.slack_bot_token)
+
+
+class SettingsError(Exception):
+    """A bad setting, described in one line that names the variable."""
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    """`CSBOT_PORT: Input should be a valid integer (got 'abc')`, one line per problem."""
+    lines = []
+    for problem in error.errors():
+        field = ".".join(str(part) for part in problem["loc"]) or "settings"
+        variable = f"CSBOT_{field.upper()}"
+        message = problem["msg"].removeprefix("Value error, ")
+        got = problem.get("input")
+        suffix = f" (got {got!r})" if isinstance(got, str | int | float) else ""
+        lines.append(f"{variable}: {message}{suffix}")
+    return "; ".join(lines)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings; raise `SettingsError` with a one-line message if any is invalid."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as error:
+        raise SettingsError(describe_validation_error(error)) from None
+
+
+EXAMPLES: dict[str, str] = {
+    "database_url": "postgresql+psycopg://csbot@db:5432/csbot",
+    "slack_bot_token": "xoxb-…",
+    "slack_signing_secret": "8f14e45f…",
+    "slack_app_token": "xapp-…",
+    "slack_api_url": "https://slack-gov.com/api/",
+    "host": "127.0.0.1",
+    "port": "8080",
+    "ingest_token": "a long random string",
+    "import_dir": "/data/csbot/inbox",
+    "timezone": "America/New_York",
+    "digest_time": "07:45",
+    "digest_channel": "C0123CSDIGEST",
+    "leaders_channel": "C0123CSLEADS",
+    "playbook_dir": "/etc/csbot/playbooks",
+    "scoring_config": "/etc/csbot/scoring.yml",
+    "user_mapping_file": "/etc/csbot/users.csv",
+    "admins": "U012AB3CD,U045EF6GH",
+    "alert_channel": "C0123CSALERTS",
+    "manager_mapping_file": "/etc/csbot/managers.csv",
+}
+
+
+def settings_table_markdown() -> str:
+    """The README's configuration table, generated from the model so the two never drift."""
+    rows = ["| variable | default | example | what it is |", "| --- | --- | --- | --- |"]
+    for name, info in Settings.model_fields.items():
+        default = info.get_default(call_default_factory=True)
+        shown = "" if default in (None, []) else str(default)
+        example = EXAMPLES.get(name, "")
+        rows.append(
+            f"| `CSBOT_{name.upper()}` | {f'`{shown}`' if shown else '—'} | "
+            f"{f'`{example}`' if example else ''} | {info.description or ''} |"
+        )
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":  # pragma: no cover - `python -m bot.settings` prints the table
+    print(settings_table_markdown())

@@ -1,0 +1,137 @@
+"""Parse the text after `/cs` into a typed command; pure, so every form is tested plainly.
+
+Anything unknown or malformed becomes `Usage(problem=...)`, which renders as the help with
+the problem named first — never an exception reaching Slack.
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+
+DEFAULT_RENEWAL_DAYS = 90
+MAX_RENEWAL_DAYS = 730
+
+USAGE = [
+    ("help", "this help"),
+    ("account <name or id>", "an account's health card"),
+    ("risk", "my accounts, riskiest first"),
+    ("expansion", "my expansion candidates"),
+    ("renewals [days]", f"my renewals in the next N days (default {DEFAULT_RENEWAL_DAYS})"),
+    ("playbook list", "the playbook library"),
+    ("playbook start <account> <playbook>", "start a playbook on an account"),
+    ("playbook status <account>", "an account's playbook runs and steps"),
+    ("my", "my open steps by due date"),
+    ("digest", "post my digest now"),
+]
+
+
+@dataclass(frozen=True)
+class Usage:
+    problem: str | None = None
+
+
+@dataclass(frozen=True)
+class AccountCard:
+    query: str
+
+
+@dataclass(frozen=True)
+class Book:
+    kind: str  # "risk" | "expansion"
+
+
+@dataclass(frozen=True)
+class Renewals:
+    days: int = DEFAULT_RENEWAL_DAYS
+
+
+@dataclass(frozen=True)
+class PlaybookList:
+    pass
+
+
+@dataclass(frozen=True)
+class PlaybookStart:
+    account: str
+    playbook: str
+
+
+@dataclass(frozen=True)
+class PlaybookStatus:
+    account: str
+
+
+@dataclass(frozen=True)
+class MySteps:
+    pass
+
+
+@dataclass(frozen=True)
+class PostDigest:
+    pass
+
+
+Command = (
+    Usage
+    | AccountCard
+    | Book
+    | Renewals
+    | PlaybookList
+    | PlaybookStart
+    | PlaybookStatus
+    | MySteps
+    | PostDigest
+)
+
+
+def parse(text: str | None) -> Command:
+    """`/cs` text → command. Quotes group words: `playbook start "Acme Corp" churn_save`."""
+    try:
+        words = shlex.split(text or "")
+    except ValueError as error:
+        return Usage(f"could not read that: {error}")
+    if not words or words[0].lower() in ("help", "-h", "--help", "?"):
+        return Usage()
+    verb, rest = words[0].lower(), words[1:]
+    if verb == "account":
+        return AccountCard(" ".join(rest)) if rest else Usage("`account` needs a name or id")
+    if verb in ("risk", "expansion"):
+        return Book(verb) if not rest else Usage(f"`{verb}` takes no arguments")
+    if verb == "renewals":
+        return _renewals(rest)
+    if verb == "playbook":
+        return _playbook(rest)
+    if verb == "my":
+        return MySteps() if not rest else Usage("`my` takes no arguments")
+    if verb == "digest":
+        return PostDigest() if not rest else Usage("`digest` takes no arguments")
+    return Usage(f"unknown command `{words[0]}`")
+
+
+def _renewals(rest: list[str]) -> Command:
+    if not rest:
+        return Renewals()
+    if len(rest) > 1 or not rest[0].isdigit():
+        return Usage("`renewals` takes a number of days, e.g. `renewals 60`")
+    days = int(rest[0])
+    if not 1 <= days <= MAX_RENEWAL_DAYS:
+        return Usage(f"`renewals` days must be between 1 and {MAX_RENEWAL_DAYS}")
+    return Renewals(days)
+
+
+def _playbook(rest: list[str]) -> Command:
+    if not rest:
+        return Usage("`playbook` needs `list`, `start` or `status`")
+    sub, args = rest[0].lower(), rest[1:]
+    if sub == "list":
+        return PlaybookList() if not args else Usage("`playbook list` takes no arguments")
+    if sub == "start":
+        if len(args) < 2:
+            return Usage("`playbook start` needs an account and a playbook name")
+        return PlaybookStart(account=" ".join(args[:-1]), playbook=args[-1])
+    if sub == "status":
+        return (
+            PlaybookStatus(" ".join(args)) if args else Usage("`playbook status` needs an account")
+        )
+    return Usage(f"unknown playbook command `{rest[0]}`")

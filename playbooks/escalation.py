@@ -1,0 +1,129 @@
+"""Tiered escalation of slipped steps: CSM → manager → executive.
+
+A step not done by its due date plus one grace period moves up one tier; each further
+grace period moves it up another, to the executive at most. A snoozed run does not
+escalate, and its grace periods count from the end of the snooze. Each escalation is
+recorded on the step (`escalation_tier`, `escalated_at`) and in the audit log.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import or_, select, update
+from sqlmodel import Session
+
+from playbooks.audit import SYSTEM_ACTOR, audit
+from playbooks.model import ROLE_TIER, TIERS
+from storage.clock import Clock
+from storage.models import PlaybookRun, PlaybookStep
+
+TOP_TIER = len(TIERS) - 1
+
+
+@dataclass(frozen=True, slots=True)
+class Escalation:
+    step_id: int
+    run_id: int
+    account_id: str
+    playbook: str
+    title: str
+    owner: str | None  # who held the step (or the run's owner): told alongside the new tier
+    from_tier: str
+    to_tier: str
+    due_at: dt.datetime
+    overdue_hours: float
+
+
+def target_tier(
+    owner_role: str,
+    due_at: dt.datetime,
+    snoozed_until: dt.datetime | None,
+    now: dt.datetime,
+    grace: dt.timedelta,
+) -> int:
+    """Pure: the tier a step should be at now (its role's tier plus one per grace elapsed)."""
+    base = ROLE_TIER[owner_role]
+    start = max(due_at, snoozed_until) if snoozed_until else due_at
+    late = now - start
+    if late < grace or late <= dt.timedelta(0):
+        return base
+    levels = TOP_TIER if grace <= dt.timedelta(0) else int(late / grace)
+    return min(TOP_TIER, base + levels)
+
+
+def escalate_overdue(session: Session, *, clock: Clock, grace_hours: float) -> list[Escalation]:
+    """Move every slipped open step up to the tier it should be at (hourly job)."""
+    now = clock.now()
+    grace = dt.timedelta(hours=grace_hours)
+    rows = session.execute(
+        select(PlaybookStep, PlaybookRun)
+        .join(PlaybookRun, PlaybookRun.id == PlaybookStep.run_id)
+        .where(
+            PlaybookStep.status == "open",
+            PlaybookRun.status == "active",
+            PlaybookStep.escalation_tier < TOP_TIER,
+            PlaybookStep.due_at <= now - grace,
+            or_(PlaybookRun.snoozed_until.is_(None), PlaybookRun.snoozed_until <= now - grace),
+        )
+        .order_by(PlaybookStep.due_at, PlaybookStep.id)
+    )
+    escalations = []
+    for step, run in rows:
+        target = target_tier(step.owner_role, step.due_at, run.snoozed_until, now, grace)
+        current = step.escalation_tier
+        if target <= current:
+            continue
+        moved = session.execute(
+            update(PlaybookStep)
+            .where(
+                PlaybookStep.id == step.id,
+                PlaybookStep.status == "open",
+                PlaybookStep.escalation_tier == current,
+            )
+            .values(escalation_tier=target, escalated_at=now)
+            .execution_options(synchronize_session="fetch")
+        )
+        if moved.rowcount != 1:  # type: ignore[attr-defined]
+            continue  # advanced or escalated meanwhile
+        session.execute(
+            update(PlaybookRun)
+            .where(PlaybookRun.id == run.id)
+            .values(version=PlaybookRun.version + 1)
+            .execution_options(synchronize_session="fetch")
+        )
+        overdue = (now - step.due_at).total_seconds() / 3600
+        audit(
+            session,
+            clock=clock,
+            actor=SYSTEM_ACTOR,
+            source="scheduler",
+            action="step.escalated",
+            entity="step",
+            entity_id=step.id,
+            detail={
+                "run_id": run.id,
+                "account_id": run.account_id,
+                "from": TIERS[current],
+                "to": TIERS[target],
+                "due_at": step.due_at.isoformat(),
+                "overdue_hours": round(overdue, 1),
+            },
+        )
+        session.refresh(step)
+        escalations.append(
+            Escalation(
+                step_id=step.id,  # type: ignore[arg-type]
+                run_id=run.id,  # type: ignore[arg-type]
+                account_id=run.account_id,
+                playbook=run.playbook,
+                title=step.title,
+                owner=step.owner or run.owner,
+                from_tier=TIERS[current],
+                to_tier=TIERS[target],
+                due_at=step.due_at,
+                overdue_hours=round(overdue, 1),
+            )
+        )
+    return escalations

@@ -1,0 +1,187 @@
+"""score_portfolio: score every live account as of D and store one row each.
+
+Reads signals (scoring.signals), computes health, band, trend, stakeholders, expansion
+and reasons (pure modules), asks the churn model for its risk when one is active, and
+replaces the day's rows in one transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Engine, delete, insert
+from sqlmodel import Session, col, select
+
+from scoring.bands import direction, health_band
+from scoring.churn.apply import ChurnPredictions, churn_predictions
+from scoring.config import ScoringConfig, default_config, load_config
+from scoring.expansion import expansion_reasons, expansion_scores
+from scoring.explain import explain
+from scoring.health import NEUTRAL_POINT, health_scores
+from scoring.signals import SignalFrame, compute_signals
+from scoring.stakeholders import stakeholders_summary
+from scoring.trend import attention
+from storage.clock import Clock
+from storage.models import AccountScore
+
+TREND_DAYS = (7, 30)
+
+
+def resolve_config(config: ScoringConfig | Path | str | None) -> ScoringConfig:
+    if config is None:
+        return default_config()
+    if isinstance(config, ScoringConfig):
+        return config
+    return load_config(config)
+
+
+def frame_health(frame: SignalFrame, config: ScoringConfig):  # type: ignore[no-untyped-def]
+    """Health of every account in a frame (HealthResult)."""
+    columns = {name: frame.column(name) for name in config.signals}
+    return health_scores(columns, frame.extras.get("segment", [None] * len(frame)), config)
+
+
+def _previous_health(
+    engine: Engine, as_of: dt.date, frame: SignalFrame, config: ScoringConfig, days: int
+) -> dict[str, float]:
+    """Health `days` before D: stored scores where they exist, computed as of that date
+    (without storing) for accounts that have none."""
+    earlier = as_of - dt.timedelta(days=days)
+    with Session(engine) as session:
+        stored = dict(
+            session.execute(
+                select(AccountScore.account_id, AccountScore.health).where(
+                    AccountScore.as_of == earlier
+                )
+            ).all()
+        )
+    wanted = set(frame.account_ids)
+    missing = sorted(wanted - stored.keys())
+    if missing:
+        subset = None if len(missing) == len(wanted) else missing
+        past = compute_signals(engine, earlier, subset, params=config.signal_params)
+        result = frame_health(past, config)
+        stored.update(zip(past.account_ids, result.health.tolist(), strict=True))
+    return {k: v for k, v in stored.items() if k in wanted}
+
+
+def _churn(engine: Engine, frame: SignalFrame) -> ChurnPredictions | None:
+    """The active churn model's predictions, or None when no model is active."""
+    with Session(engine) as session:
+        return churn_predictions(session, frame)
+
+
+def _num(value: float) -> float | None:
+    return None if value is None or math.isnan(value) else float(value)
+
+
+def score_portfolio(
+    engine: Engine,
+    as_of: dt.date,
+    *,
+    config: ScoringConfig | Path | str | None = None,
+    clock: Clock,
+    frame: SignalFrame | None = None,
+) -> list[AccountScore]:
+    """Score every account live as of `as_of`, replace that date's rows, return them."""
+    cfg = resolve_config(config)
+    if frame is None:
+        frame = compute_signals(engine, as_of, params=cfg.signal_params)
+    elif frame.as_of != as_of:
+        raise ValueError(f"the frame is as of {frame.as_of}, not {as_of}")
+    rows = build_score_rows(engine, frame, cfg, clock)
+    with Session(engine, expire_on_commit=False) as session:
+        with session.begin():
+            session.execute(delete(AccountScore).where(col(AccountScore.as_of) == as_of))
+            if rows:
+                session.execute(insert(AccountScore), rows)
+        # Read back through the ORM: cheaper than validating 10,000 new model objects,
+        # and what callers get is exactly what was stored.
+        stored = session.exec(
+            select(AccountScore)
+            .where(AccountScore.as_of == as_of)
+            .order_by(AccountScore.account_id)
+        ).all()
+        session.expunge_all()
+    return list(stored)
+
+
+def build_score_rows(
+    engine: Engine, frame: SignalFrame, cfg: ScoringConfig, clock: Clock
+) -> list[dict[str, Any]]:
+    """One AccountScore row (a dict of its columns) per account of a frame; not stored."""
+    as_of = frame.as_of
+    n = len(frame)
+    result = frame_health(frame, cfg)
+    health = np.round(result.health, 2)
+    deltas = (
+        {days: _previous_health(engine, as_of, frame, cfg, days) for days in TREND_DAYS}
+        if n
+        else {}
+    )
+    expansion, contributions, expansion_names = expansion_scores(
+        {name: frame.column(name) for name in cfg.expansion.signals}, health, cfg.expansion
+    )
+    churn = _churn(engine, frame) if n else None
+    tenure = frame.column("tenure_days")
+    active_days = frame.column("active_days_90d")
+    limited = (np.nan_to_num(tenure, nan=0.0) < cfg.limited_history.min_tenure_days) | (
+        active_days < cfg.limited_history.min_active_days_90d
+    )
+    roles = frame.extras.get("roles", [{}] * n)
+    renewal = frame.extras.get("renewal_date", [None] * n)
+    scored_at = clock.now()
+
+    scores = []
+    for i, account_id in enumerate(frame.account_ids):
+        row = frame.row(account_id)
+        value = float(health[i])
+        impacts = dict(zip(result.signals, result.impacts[i].tolist(), strict=True))
+        delta = {}
+        for days in TREND_DAYS:
+            before = deltas[days].get(account_id)
+            delta[days] = None if before is None else round(value - before, 2)
+        risk = None
+        churn_reasons: list[dict[str, Any]] = []
+        model_version = None
+        if churn is not None:
+            risk = _num(float(churn.risk[i]))
+            churn_reasons = list(churn.reasons[i]) if churn.reasons is not None else []
+            model_version = churn.version
+        score: dict[str, Any] = dict(
+            account_id=account_id,
+            as_of=as_of,
+            health=value,
+            band=health_band(value, cfg.bands),
+            health_delta_7d=delta[7],
+            health_delta_30d=delta[30],
+            direction=direction(delta[7], delta[30], cfg.trend),
+            churn_risk=risk,
+            model_version=model_version,
+            expansion=round(float(expansion[i]), 4),
+            stakeholder_band="healthy",
+            renewal_date=renewal[i],
+            arr=_num(row["arr"] if row["arr"] is not None else float("nan")) or 0.0,
+            limited_history=bool(limited[i]),
+            reasons=explain(row, impacts, total=value - NEUTRAL_POINT),
+            churn_reasons=churn_reasons,
+            expansion_reasons=expansion_reasons(
+                row, dict(zip(expansion_names, contributions[i].tolist(), strict=True))
+            ),
+            stakeholders=stakeholders_summary(
+                roles[i],
+                row["engaged_contacts_90d"],
+                row["multithreading_target"],
+                cfg.stakeholders,
+            ),
+            signals=row,
+            scored_at=scored_at,
+        )
+        score["stakeholder_band"] = score["stakeholders"]["band"]
+        score["attention"] = round(attention(score, cfg.attention), 4)
+        scores.append(score)
+    return scores

@@ -1,0 +1,47 @@
+"""Billing signals: invoices overdue and unpaid at D, how late, and late payments in a year."""
+
+from __future__ import annotations
+
+import numpy as np
+from sqlalchemy import Connection, and_, case, func, or_, select
+
+from scoring.signals.sql import restrict, table
+from scoring.signals.window import Population, Window
+from storage.models import Invoice
+
+
+def invoice_signals(
+    conn: Connection, win: Window, population: Population, account_ids: list[str] | None
+) -> dict[str, np.ndarray]:
+    inv = table(Invoice)
+    known = or_(inv.c.issued_at.is_(None), inv.c.issued_at < win.end)
+    unpaid = or_(inv.c.paid_at.is_(None), inv.c.paid_at >= win.end)
+    overdue = and_(unpaid, inv.c.due_at < win.start)
+    late = and_(
+        inv.c.due_at >= win.back(365),
+        inv.c.paid_at.is_not(None),
+        inv.c.paid_at < win.end,
+        inv.c.paid_at > inv.c.due_at,
+    )
+    rows = conn.execute(
+        restrict(
+            select(
+                inv.c.account_id,
+                func.sum(case((overdue, 1), else_=0)).label("overdue"),
+                func.min(case((overdue, inv.c.due_at))).label("oldest_due"),
+                func.sum(case((late, 1), else_=0)).label("late"),
+            )
+            .where(known)
+            .group_by(inv.c.account_id),
+            inv.c.account_id,
+            account_ids,
+        )
+    ).all()
+    ids = [r.account_id for r in rows]
+    oldest = population.scatter(ids, win.days_before_end([r.oldest_due for r in rows]))
+    return {
+        "overdue_invoices": population.scatter(ids, [r.overdue for r in rows], fill=0.0),
+        # Days past due counted to D itself (an invoice due yesterday is 1 day overdue).
+        "days_overdue": np.where(np.isnan(oldest), 0.0, np.ceil(oldest - 1)),
+        "late_invoices_365d": population.scatter(ids, [r.late for r in rows], fill=0.0),
+    }

@@ -1,0 +1,318 @@
+"""Engagement and usage-based expansion signals from the `usage` table.
+
+Two grouped queries over the window ending at D, each aggregated in SQL:
+- one pass over 91 days per account and contact: login sums over 30 and 90 days, the
+  weekly usage series (13 weeks; conditional aggregates), the latest activity, and a mask
+  of the days the contact was active (bit k = k days back from D; two integers). From
+  those numpy derives distinct active weekdays, usage trends, active users per window and
+  per week (seat saturation), new contacts and each contact's last activity ('' rows count
+  toward usage, not toward users). Few groups (contacts, not contact-days) and plain
+  aggregates let PostgreSQL run the pass in parallel workers;
+- per account and event over 30 days: feature breadth, core share, advanced adoption.
+Slopes and everything after the GROUP BY are computed for all accounts at once with numpy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Connection,
+    Date,
+    String,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    select,
+)
+
+from scoring.config import SignalParams
+from scoring.signals.activity import ContactActivity
+from scoring.signals.sql import restrict, table
+from scoring.signals.window import Population, Window, days
+from storage.models import UsageEvent
+
+WEEKS = 13
+SATURATION_WEEKS = 8
+TREND_WEEKS = {"usage_trend_30d": 4, "usage_trend_60d": 9, "usage_trend_90d": 13}
+WINDOW_DAYS = 7 * WEEKS  # D and the 90 days before it
+LOW_BITS = 62  # days 0-61 back from D in one integer mask, days 62-90 in a second
+
+
+def _scan(conn: Connection, query, account_ids):  # type: ignore[no-untyped-def]
+    usage = table(UsageEvent)
+    return conn.execute(restrict(query, usage.c.account_id, account_ids)).all()
+
+
+@dataclass
+class _UsageRollup:
+    """What the usage window reduces to before any signal is derived (same on every database).
+
+    Per account: logins in 30 and 90 days, distinct active weekdays in 90 days, and the
+    weekly usage series (13 weeks, most recent first). Per person (account_id, contact_id;
+    '' rows excluded): days since the latest activity, activity in the last 30 days, in the
+    30 before, in the 60 before those, and in each of the last 8 weeks.
+    """
+
+    logins_30: np.ndarray
+    logins_90: np.ndarray
+    weekdays: np.ndarray
+    weekly: np.ndarray
+    activity: ContactActivity
+    previous: np.ndarray
+    weeks_active: np.ndarray
+
+
+def usage_signals(
+    conn: Connection,
+    win: Window,
+    population: Population,
+    params: SignalParams,
+    seats: np.ndarray,
+    account_ids: list[str] | None,
+) -> tuple[dict[str, np.ndarray], ContactActivity]:
+    usage = table(UsageEvent)
+    ts = usage.c.timestamp
+    n = population.n
+    is_login = usage.c.event.in_(params.login_events)
+    rollup = _rollup(conn, win, population, params, account_ids)
+
+    out: dict[str, np.ndarray] = {}
+    tenure = population.created_days
+    covered_90 = np.clip(np.nan_to_num(tenure + 1, nan=90.0), 1, 90)
+    out["logins_30d"] = rollup.logins_30
+    out["logins_baseline_30d"] = rollup.logins_90 * 30.0 / covered_90
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["login_change"] = np.where(
+            out["logins_baseline_30d"] > 0,
+            out["logins_30d"] / out["logins_baseline_30d"] - 1,
+            np.nan,
+        )
+    active_weekdays = rollup.weekdays
+    out["active_days_90d"] = active_weekdays
+    as_of = np.datetime64(win.as_of, "D")
+    first_day = as_of - (covered_90.astype(np.int64) - 1)
+    possible = np.busday_count(first_day, as_of + 1).astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["usage_regularity_90d"] = np.where(possible > 0, active_weekdays / possible, np.nan)
+
+    for name, weeks in TREND_WEEKS.items():
+        out[name] = _relative_slopes(rollup.weekly[:, :weeks])
+        out[name][~(np.nan_to_num(tenure, nan=0.0) >= 7 * weeks - 1)] = np.nan
+
+    activity = rollup.activity
+    kpos = population.positions(activity.account_ids)
+    out["active_users_30d"] = population.bincount(kpos, activity.recent)
+    out["active_users_prev_30d"] = population.bincount(kpos, rollup.previous)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["active_user_growth"] = np.where(
+            out["active_users_prev_30d"] > 0,
+            out["active_users_30d"] / out["active_users_prev_30d"] - 1,
+            np.nan,
+        )
+        out["license_utilisation"] = np.where(seats > 0, out["active_users_30d"] / seats, np.nan)
+    wau = np.zeros((n, SATURATION_WEEKS))
+    for k in range(SATURATION_WEEKS):
+        wau[:, k] = population.bincount(kpos, rollup.weeks_active[:, k])
+    saturated = wau >= params.seat_saturation_ratio * np.where(seats > 0, seats, np.inf)[:, None]
+    run = np.cumprod(saturated, axis=1).sum(axis=1)
+    out["seat_saturation_days"] = np.where(seats > 0, 7.0 * run, np.nan)
+
+    # Per feature over 30 days (people's use apart from account-level automation).
+    person_row = (usage.c.contact_id != literal("")).label("person")
+    rows = _scan(
+        conn,
+        select(
+            usage.c.account_id,
+            usage.c.event,
+            person_row,
+            func.sum(usage.c.quantity).label("quantity"),
+        )
+        .where(and_(ts >= win.back(30), ts < win.end), ~is_login)
+        .group_by(usage.c.account_id, usage.c.event, person_row),
+        account_ids,
+    )
+    f_accounts, f_events, f_person, f_quantity = _columns(rows, 4)
+    fpos = population.positions(f_accounts)
+    fq = np.asarray(f_quantity, dtype=float)
+    by_people = np.asarray(f_person, dtype=bool)
+    core_set, advanced_set = set(params.core_features), set(params.advanced_features)
+    core = np.fromiter((e in core_set for e in f_events), dtype=bool, count=len(f_events))
+    advanced = np.fromiter((e in advanced_set for e in f_events), dtype=bool, count=len(f_events))
+    # An event counts once toward breadth even when both people and automation used it.
+    keys = {}
+    first = np.fromiter(
+        (
+            keys.setdefault((a, e), i) == i
+            for i, (a, e) in enumerate(zip(f_accounts, f_events, strict=True))
+        ),
+        dtype=bool,
+        count=len(f_events),
+    )
+    used_events = np.zeros(len(f_events), dtype=bool)
+    if len(f_events):
+        first_of = np.fromiter(
+            (keys[(a, e)] for a, e in zip(f_accounts, f_events, strict=True)), dtype=np.int64
+        )
+        np.logical_or.at(used_events, first_of, fq > 0)
+    used = first & used_events
+    out["feature_breadth_30d"] = population.bincount(fpos, used)
+    people_quantity = population.bincount(fpos, fq * by_people)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["core_feature_share"] = np.where(
+            people_quantity > 0,
+            population.bincount(fpos, fq * (core & by_people)) / people_quantity,
+            np.nan,
+        )
+    if advanced_set:
+        out["advanced_feature_adoption"] = population.bincount(fpos, used & advanced) / len(
+            advanced_set
+        )
+    else:
+        out["advanced_feature_adoption"] = np.full(n, np.nan)
+    return out, activity
+
+
+def _rollup(
+    conn: Connection,
+    win: Window,
+    population: Population,
+    params: SignalParams,
+    account_ids: list[str] | None,
+) -> _UsageRollup:
+    """One grouped pass over the 91-day window per account and contact; every per-day,
+    per-week and per-window fact is then derived in numpy from a few columns per contact."""
+    usage = table(UsageEvent)
+    ts = usage.c.timestamp
+    n = population.n
+    login = usage.c.event.in_(params.login_events)
+    q = usage.c.quantity
+    low_edge = win.back(LOW_BITS)
+    rows = _scan(
+        conn,
+        select(
+            usage.c.account_id,
+            usage.c.contact_id,
+            # 0, not NULL, where no row matched: numpy then converts plain numbers.
+            func.coalesce(_day_mask(conn, win, ts >= low_edge, 0), 0),
+            func.coalesce(_day_mask(conn, win, ts < low_edge, LOW_BITS), 0),
+            cast(func.max(ts), String),  # text: parsed by numpy in one call
+            func.coalesce(func.sum(q).filter(and_(login, ts >= win.back(30))), 0.0),
+            func.coalesce(func.sum(q).filter(and_(login, ts >= win.back(90))), 0.0),
+            # Filters compare the raw timestamp with bound edges: next to no work a row.
+            *(
+                func.coalesce(
+                    func.sum(q).filter(and_(ts >= win.back(7 * k + 7), ts < win.back(7 * k))),
+                    0.0,
+                )
+                for k in range(WEEKS)
+            ),
+        )
+        .where(ts >= win.back(WINDOW_DAYS), ts < win.end)
+        .group_by(usage.c.account_id, usage.c.contact_id),
+        account_ids,
+    )
+    width = 7 + WEEKS
+    r_accounts, r_contacts, r_low, r_high, r_last, *sums = _columns(rows, width)
+    rpos = population.positions(r_accounts)
+    keep = rpos >= 0
+    values = np.array(sums, dtype=float).T.reshape(len(rows), 2 + WEEKS)
+    low = np.array(r_low, dtype=np.int64)
+    high = np.array(r_high, dtype=np.int64)
+
+    def scatter_sum(column: np.ndarray) -> np.ndarray:
+        return population.bincount(rpos, column)
+
+    weekly = np.zeros((n, WEEKS))
+    np.add.at(weekly, rpos[keep], values[keep, 2:])
+
+    # Active weekdays over 90 days: the union of every row's day mask per account.
+    acc_low = np.zeros(n, dtype=np.int64)
+    acc_high = np.zeros(n, dtype=np.int64)
+    np.bitwise_or.at(acc_low, rpos[keep], low[keep])
+    np.bitwise_or.at(acc_high, rpos[keep], high[keep])
+    acc_days = _unpack(acc_low, acc_high)[:, :90]
+    dates = np.datetime64(win.as_of, "D") - np.arange(90)
+    acc_weekdays = (acc_days & np.is_busday(dates)[None, :]).sum(axis=1).astype(float)
+
+    person = np.array([c != "" for c in r_contacts], dtype=bool)
+    key_accounts = [a for a, p in zip(r_accounts, person, strict=True) if p]
+    key_contacts = [c for c, p in zip(r_contacts, person, strict=True) if p]
+    active = _unpack(low[person], high[person])
+    last_seen = days(
+        np.datetime64(win.end, "us")
+        - np.array([v for v, p in zip(r_last, person, strict=True) if p], dtype="datetime64[us]")
+    )
+    return _UsageRollup(
+        logins_30=scatter_sum(values[:, 0]),
+        logins_90=scatter_sum(values[:, 1]),
+        weekdays=acc_weekdays,
+        weekly=weekly,
+        activity=ContactActivity(
+            account_ids=key_accounts,
+            contact_ids=key_contacts,
+            days_since=last_seen,
+            recent=active[:, :30].any(axis=1),
+            earlier=active[:, 30:90].any(axis=1),
+        ),
+        previous=active[:, 30:60].any(axis=1),
+        weeks_active=active[:, : 7 * SATURATION_WEEKS].reshape(-1, SATURATION_WEEKS, 7).any(axis=2),
+    )
+
+
+def _unpack(low: np.ndarray, high: np.ndarray) -> np.ndarray:
+    """Day masks (bit k = active k days back from D) as a boolean matrix, 91 days wide."""
+    shifts = np.arange(LOW_BITS, dtype=np.int64)
+    low_bits = ((low[:, None] >> shifts) & 1).astype(bool)
+    high_bits = ((high[:, None] >> shifts[: WINDOW_DAYS - LOW_BITS]) & 1).astype(bool)
+    return np.concatenate([low_bits, high_bits], axis=1)
+
+
+def _columns(rows: list, width: int) -> list:  # type: ignore[type-arg]
+    """Result rows as `width` column tuples (empty tuples when there are no rows)."""
+    return list(zip(*rows, strict=True)) if rows else [()] * width
+
+
+def _day_mask(conn: Connection, win: Window, rows: ColumnElement, first: int):  # type: ignore[no-untyped-def]
+    """OR of 1 << (days back from D − `first`) over the group's `rows`: the days on which
+    the group was active. PostgreSQL: bit_or (parallel-safe), days back by date
+    arithmetic, computed once a row (the two masks' filters exclude each other). SQLite,
+    which has no bit_or: the sum of the distinct powers of two, which is the same number,
+    with the day found by a balanced tree of timestamp comparisons."""
+    usage = table(UsageEvent)
+    ts = usage.c.timestamp
+    one = literal(1, BigInteger)
+    if conn.dialect.name == "postgresql":
+        back = literal(win.as_of, Date) - cast(ts, Date)
+        return func.bit_or(one.op("<<")(back - first if first else back)).filter(rows)
+    back = _days_back(ts, win, first, WINDOW_DAYS if first else LOW_BITS)
+    return func.sum(case((rows, one.op("<<")(back - first if first else back))).distinct())
+
+
+def _days_back(ts, win: Window, lo: int, hi: int):  # type: ignore[no-untyped-def]
+    """Whole days from D back to a timestamp in [back(hi), back(lo)) as a balanced tree of
+    CASEs: about 6 comparisons a row (SQLite evaluates each comparison in its VM)."""
+    if hi - lo == 1:
+        return literal(lo)
+    mid = (lo + hi) // 2
+    return case(
+        (ts >= win.back(mid), _days_back(ts, win, lo, mid)),
+        else_=_days_back(ts, win, mid, hi),
+    )
+
+
+def _relative_slopes(weekly: np.ndarray) -> np.ndarray:
+    """Least-squares slope of each row (weeks, most recent first) per week, divided by
+    the row's mean week; NaN for rows with no usage."""
+    weeks = weekly.shape[1]
+    x = -np.arange(weeks, dtype=float)  # time runs forward as the week index falls
+    xc = x - x.mean()
+    mean = weekly.mean(axis=1)
+    slope = ((weekly - mean[:, None]) * xc).sum(axis=1) / (xc**2).sum()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(mean > 0, slope / mean, np.nan)

@@ -1,0 +1,4 @@
+"""Persistence for csbot: SQLModel tables, engines and sessions, migrations, data import.
+
+The bottom layer: nothing here imports `scoring`, `playbooks` or `bot`.
+"""

@@ -1,0 +1,51 @@
+"""Every csbot table, importable from one place.
+
+- `contract`: the entities of the data-import contract (what a CS team sends us).
+- `scores`: what scoring produces (scores with reasons, alerts, snoozes, feedback).
+- `playbook_runs`: playbook runs, their steps and outcomes.
+- `delivery`: the outbox, Slack user mapping, scheduler leases and job runs.
+- `ml`: trained churn models.
+- `audit`: the audit log of every change people and jobs make.
+"""
+
+from storage.models.audit import AuditLog
+from storage.models.contract import (
+    Account,
+    Contact,
+    Contract,
+    Invoice,
+    LifecycleEvent,
+    SurveyResponse,
+    Ticket,
+    Touchpoint,
+    UsageEvent,
+)
+from storage.models.delivery import JobLease, JobRun, OutboxMessage, SlackUser
+from storage.models.ml import ModelVersion
+from storage.models.playbook_runs import Outcome, PlaybookRun, PlaybookStep
+from storage.models.scores import AccountScore, Alert, Feedback, Snooze
+
+__all__ = [
+    "Account",
+    "AccountScore",
+    "Alert",
+    "AuditLog",
+    "Contact",
+    "Contract",
+    "Feedback",
+    "Invoice",
+    "JobLease",
+    "JobRun",
+    "LifecycleEvent",
+    "ModelVersion",
+    "Outcome",
+    "OutboxMessage",
+    "PlaybookRun",
+    "PlaybookStep",
+    "SlackUser",
+    "Snooze",
+    "SurveyResponse",
+    "Ticket",
+    "Touchpoint",
+    "UsageEvent",
+]

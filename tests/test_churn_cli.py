@@ -1,0 +1,107 @@
+"""`csbot train`, `csbot models` and `csbot backtest` end to end on a small demo portfolio."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session
+from typer.testing import CliRunner
+
+from bot.cli import app
+from scoring.churn.metrics import METRIC_KEYS
+from storage import migrate
+from storage.db import make_engine
+from storage.demo import generate_portfolio
+from storage.ingest import import_directory
+from storage.models import ModelVersion
+
+END = dt.date(2026, 11, 20)
+
+
+@pytest.fixture(scope="module")
+def portfolio_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    root = tmp_path_factory.mktemp("churn-cli")
+    generate_portfolio(root / "files", seed=3, accounts=80, months=18, end=END, usage_density=0.3)
+    url = f"sqlite:///{root / 'csbot.db'}"
+    engine = make_engine(url)
+    migrate.ensure_schema(engine)
+    report = import_directory(engine, root / "files")
+    assert report.ok, report.all_problems()
+    engine.dispose()
+    return url
+
+
+def test_train_models_and_backtest(
+    portfolio_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("CSBOT_DATABASE_URL", portfolio_url)
+    runner = CliRunner()
+    trained = runner.invoke(app, ["train", "--as-of", END.isoformat(), "--snapshot-days", "14"])
+    assert trained.exit_code == 0, trained.output
+    assert "Stored churn-v1: promoted: no active model to compare with" in trained.output
+    assert "followed by a churn within 90 days" in trained.output
+
+    listed = runner.invoke(app, ["models"])
+    assert listed.exit_code == 0, listed.output
+    assert "churn-v1" in listed.output and "✓" in listed.output
+
+    engine = make_engine(portfolio_url)
+    with Session(engine) as session:
+        row = session.get(ModelVersion, "churn-v1")
+        assert row.active and row.horizon_days == 90 and row.features
+        assert row.train_to <= END - dt.timedelta(days=90)
+        assert set(row.metrics["validation"] or {}) <= set(METRIC_KEYS)
+
+    # the active model fills churn_risk and churn_reasons when scoring runs
+    from scoring.service import score_portfolio
+    from storage.clock import FixedClock
+
+    scores = score_portfolio(engine, END, clock=FixedClock(dt.datetime(2026, 11, 21, 6)))
+    assert scores and all(s.model_version == "churn-v1" for s in scores)
+    assert all(s.churn_risk is not None and 0 <= s.churn_risk <= 1 for s in scores)
+    riskiest = max(scores, key=lambda s: s.churn_risk)
+    assert riskiest.churn_reasons and all(r["text"] for r in riskiest.churn_reasons)
+    engine.dispose()
+
+    plots = tmp_path / "plots"
+    replayed = runner.invoke(
+        app,
+        [
+            "backtest",
+            "--from",
+            "2026-04-01",
+            "--to",
+            "2026-08-20",
+            "--format",
+            "json",
+            "--every-days",
+            "28",
+            "--retrain-days",
+            "56",
+            "--snapshot-days",
+            "14",
+            "--plots",
+            str(plots),
+        ],
+    )
+    assert replayed.exit_code == 0, replayed.output
+    result = json.loads(replayed.stdout[replayed.stdout.index("{") :])
+    assert set(result) == {"rules", "model", "usage_only", "n_accounts", "n_churned"}
+    for row in ("rules", "model", "usage_only"):
+        assert tuple(result[row]) == METRIC_KEYS
+        assert 0 <= result[row]["brier"] <= 1
+    assert result["n_accounts"] > 40 and result["n_churned"] > 0
+    assert (plots / "calibration.png").stat().st_size > 1000
+    assert (plots / "score_distribution.png").stat().st_size > 1000
+
+
+def test_backtest_rejects_a_period_without_known_outcomes(
+    portfolio_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CSBOT_DATABASE_URL", portfolio_url)
+    result = CliRunner().invoke(app, ["backtest", "--to", "2026-11-01"])
+    assert result.exit_code != 0
+    assert "--to 2026-11-01 is too late" in str(result.exception)
