@@ -315,6 +315,11 @@ def test_a_rate_limited_update_is_retried_and_a_refused_post_is_explained(bot: B
     click_button(bot, message, "run-close")
     updates = bot.wait_calls("chat.update", 2)
     assert updates[1].at - updates[0].at >= 0.9  # waited for Retry-After, then landed
+    # Closing also posts a note in the run's thread; let it land before the next post is
+    # refused, or the refusal would fall on the note instead of on the new run's message.
+    bot.wait_for(
+        lambda: [c for c in bot.calls("chat.postMessage") if c.args.get("thread_ts") == TS]
+    )
     bot.fake.fail("chat.postMessage", error="channel_not_found")
     ask(bot, "playbook start Acme Labs renewal")
     assert count(bot, PlaybookRun, PlaybookRun.account_id == "A2") == 1  # the change is kept
