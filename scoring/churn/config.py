@@ -45,5 +45,8 @@ class TrainingConfig:
     #: pipelines.AnchoredCalibration when the feature set holds `anchor_feature`.
     anchor_feature: str | None = "rule_health"
     stack_anchor: bool = True
+    #: 2 or more: cross-fit the calibration/stacking step on this many account folds
+    #: (pipelines.CrossFittedStack); 0: one calibration hold-out of `calibration_share`.
+    stack_folds: int = 0
     features: tuple[str, ...] | None = None
     exclude_features: tuple[str, ...] = field(default_factory=tuple)

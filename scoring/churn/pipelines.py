@@ -33,7 +33,7 @@ import warnings
 from collections.abc import Callable
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.frozen import FrozenEstimator
@@ -140,6 +140,93 @@ class AnchoredCalibration(ClassifierMixin, BaseEstimator):
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
 
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, 1e-6, 1 - 1e-6)
+    return np.log(p / (1 - p))
+
+
+def _anchor_logit(X: np.ndarray, anchor: int, fill: float) -> np.ndarray:
+    """The rules' risk on the log-odds scale: logit(1 − health / 100); missing → `fill`."""
+    health = np.asarray(X[:, anchor], dtype=np.float64) / 100.0
+    health = np.clip(np.where(np.isfinite(health), health, fill), 0.01, 0.99)
+    return np.log((1 - health) / health)
+
+
+class CrossFittedStack(ClassifierMixin, BaseEstimator):
+    """K copies of a pipeline, each fitted on the other folds' accounts; a logistic
+    meta-learner fitted on every row's out-of-fold log-odds (and the anchor's, when given).
+
+    Against one calibration hold-out, every churned account informs the meta-learner
+    (a hold-out of 20% of accounts sees a handful of churns, so the weight it gives the
+    rules swings from one retrain to the next), and every row trains K − 1 of the K models.
+    The cost is K fits on (K − 1)/K of the rows. Predictions average the K models'
+    log-odds, then apply the meta-learner. Without an anchor this is Platt scaling on
+    out-of-fold predictions.
+    """
+
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        folds: int = 2,
+        anchor: int | None = None,
+        fill: float = 0.5,
+        random_state: int = 0,
+    ) -> None:
+        self.pipeline = pipeline
+        self.folds = folds
+        self.anchor = anchor
+        self.fill = fill
+        self.random_state = random_state
+
+    def _inputs(self, model_logit: np.ndarray, X: np.ndarray) -> np.ndarray:
+        if self.anchor is None:
+            return model_logit[:, None]
+        return np.column_stack([model_logit, _anchor_logit(X, self.anchor, self.fill)])
+
+    def fit(
+        self,
+        X: np.ndarray,
+        y: np.ndarray,
+        groups: np.ndarray,
+        sample_weight: np.ndarray | None = None,
+    ) -> CrossFittedStack:
+        splitter = StratifiedGroupKFold(
+            n_splits=self.folds, shuffle=True, random_state=self.random_state
+        )
+        out_of_fold = np.zeros(y.size, dtype=np.float64)
+        self.models_: list[Pipeline] = []
+        weighted = sample_weight is not None and not np.all(sample_weight == 1.0)
+        with warnings.catch_warnings():
+            warnings.filterwarnings(
+                "ignore", message="The least populated class", category=UserWarning
+            )
+            splits = list(splitter.split(np.zeros((y.size, 1)), y, groups))
+        for fit_idx, held_idx in splits:
+            if len(np.unique(y[fit_idx])) < 2 or len(np.unique(y[held_idx])) < 2:
+                raise CalibrationError(
+                    f"too few churned accounts to split them into {self.folds} folds"
+                )
+            model = clone(self.pipeline)
+            if weighted:
+                assert sample_weight is not None
+                model.fit(X[fit_idx], y[fit_idx], model__sample_weight=sample_weight[fit_idx])
+            else:
+                model.fit(X[fit_idx], y[fit_idx])
+            out_of_fold[held_idx] = _logit(model.predict_proba(X[held_idx])[:, 1])
+            self.models_.append(model)
+        self.meta_ = LogisticRegression(C=1.0, max_iter=1000)
+        self.meta_.fit(self._inputs(out_of_fold, X), y, sample_weight=sample_weight)
+        self.classes_ = self.meta_.classes_
+        return self
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        model_logit = np.mean([_logit(m.predict_proba(X)[:, 1]) for m in self.models_], axis=0)
+        return self.meta_.predict_proba(self._inputs(model_logit, X))
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+
 def fit_calibrated(
     algorithm: str,
     X: np.ndarray,
@@ -151,6 +238,7 @@ def fit_calibrated(
     random_state: int = 0,
     threads: int | None = 1,
     anchor: int | None = None,
+    folds: int = 0,
 ) -> ClassifierMixin:
     """Fit `algorithm` on most accounts, then a sigmoid calibration on the held-out ones
     (stacked on the rule-based health when `anchor`, its column, is given).
@@ -162,6 +250,12 @@ def fit_calibrated(
     if algorithm not in CANDIDATES:
         known = ", ".join(CANDIDATES)
         raise ValueError(f"unknown algorithm {algorithm!r} (known: {known})")
+    if folds >= 2:
+        stack = CrossFittedStack(
+            CANDIDATES[algorithm](random_state), folds, anchor, random_state=random_state
+        )
+        with threadpool_limits(limits=threads, user_api="openmp"):
+            return stack.fit(X, y, groups, sample_weight=weight)
     fit_idx, cal_idx = calibration_split(y, groups, calibration_share, random_state)
     if len(np.unique(y[cal_idx])) < 2 or len(np.unique(y[fit_idx])) < 2:
         raise CalibrationError("too few churned accounts to hold some out for calibration")

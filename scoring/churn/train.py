@@ -196,6 +196,7 @@ def _fit_model(
         random_state=cfg.random_state,
         threads=cfg.openmp_threads,
         anchor=anchor,
+        folds=cfg.stack_folds,
     )
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)
