@@ -69,10 +69,10 @@ def _previous_health(
     return {k: v for k, v in stored.items() if k in wanted}
 
 
-def _churn(engine: Engine, frame: SignalFrame) -> ChurnPredictions | None:
+def _churn(engine: Engine, frame: SignalFrame, cfg: ScoringConfig) -> ChurnPredictions | None:
     """The active churn model's predictions, or None when no model is active."""
     with Session(engine) as session:
-        return churn_predictions(session, frame)
+        return churn_predictions(session, frame, cfg)
 
 
 def _num(value: float) -> float | None:
@@ -126,7 +126,7 @@ def build_score_rows(
     expansion, contributions, expansion_names = expansion_scores(
         {name: frame.column(name) for name in cfg.expansion.signals}, health, cfg.expansion
     )
-    churn = _churn(engine, frame) if n else None
+    churn = _churn(engine, frame, cfg) if n else None
     tenure = frame.column("tenure_days")
     active_days = frame.column("active_days_90d")
     limited = (np.nan_to_num(tenure, nan=0.0) < cfg.limited_history.min_tenure_days) | (

@@ -131,6 +131,7 @@ def train(
     if label or id_column:
         raise CliError("--label and --id go with --features FILE.csv")
     from bot.runtime import build_runtime
+    from scoring.churn.snapshots import default_signals_fn
     from scoring.churn.train import TrainingError, train_and_promote
 
     runtime = build_runtime()
@@ -138,7 +139,13 @@ def train(
     cutoff = as_of.date() if as_of else runtime.clock.now().date()
     try:
         with console.status(f"Building snapshots up to {cutoff} and training…"):
-            report = train_and_promote(runtime.engine, cutoff, runtime.clock, cfg=cfg)
+            report = train_and_promote(
+                runtime.engine,
+                cutoff,
+                runtime.clock,
+                cfg=cfg,
+                signals_fn=default_signals_fn(runtime.settings.scoring_config),
+            )
     except TrainingError as error:
         raise CliError(str(error)) from None
     outcome = report.outcome
@@ -225,7 +232,8 @@ def backtest(
 ) -> None:
     """Replay history: rules vs the model vs a usage-only model, against what happened."""
     from bot.runtime import build_runtime
-    from scoring.churn.backtest import ROWS, BacktestError, run_backtest
+    from scoring.churn.backtest import ROWS, BacktestError, default_rules_fn, run_backtest
+    from scoring.churn.snapshots import default_signals_fn
 
     if output not in ("table", "json"):
         raise CliError(f"--format: {output!r} is not one of table, json")
@@ -245,6 +253,8 @@ def backtest(
                 cfg=cfg,
                 every_days=every_days,
                 retrain_days=retrain_days,
+                signals_fn=default_signals_fn(runtime.settings.scoring_config),
+                rules_fn=default_rules_fn(runtime.settings.scoring_config),
                 progress=progress,
             )
     except BacktestError as error:

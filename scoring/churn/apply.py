@@ -63,12 +63,14 @@ def predict_frame(
     *,
     past: list[FrameLike] | None = None,
     top: int = 5,
+    config: Any = None,
 ) -> tuple[np.ndarray, list[list[dict[str, Any]]]]:
     """Risk and reasons for every account of `frame`; `past` holds the frames of
-    `past_dates(frame.as_of)` when the model uses trajectory signals."""
+    `past_dates(frame.as_of)` when the model uses trajectory signals; `config` is the
+    scoring configuration the rule-based health column is computed with."""
     if RULE_HEALTH in model.features or needs_trajectory(model):
-        frame = with_rule_health(frame)
-        past = [with_rule_health(f) for f in past] if past is not None else None
+        frame = with_rule_health(frame, config)
+        past = [with_rule_health(f, config) for f in past] if past is not None else None
     snaps = stack_frames([frame])
     if len(snaps) == 0:
         return np.zeros(0), []
@@ -83,23 +85,31 @@ def predict_frame(
     return risk, model_reasons(model, X, risk, top=top, rows=rows)
 
 
-def _past_frames(session: Session, frame: FrameLike) -> list[FrameLike]:
+def _past_frames(session: Session, frame: FrameLike, config: Any) -> list[FrameLike]:
     """Signals of the same accounts 28 and 84 days earlier (for the trajectory signals)."""
+    from scoring.service import resolve_config
     from scoring.signals import compute_signals
 
+    params = resolve_config(config).signal_params
     engine = session.get_bind()
     return [
-        compute_signals(engine, day, list(frame.account_ids))  # type: ignore[arg-type]
+        compute_signals(engine, day, list(frame.account_ids), params=params)  # type: ignore[arg-type]
         for day in past_dates(frame.as_of)
     ]
 
 
-def churn_predictions(session: Session, frame: FrameLike) -> ChurnPredictions | None:
-    """Calibrated churn risk and reasons for every account of `frame`; None without a model."""
+def churn_predictions(
+    session: Session, frame: FrameLike, config: Any = None
+) -> ChurnPredictions | None:
+    """Calibrated churn risk and reasons for every account of `frame`; None without a model.
+
+    `config` (a `ScoringConfig`, its path, or None for the defaults) must be the one the
+    frame was computed with: the model's rule-health and trajectory columns use it too.
+    """
     found = active_model(session)
     if found is None:
         return None
     version, model = found
-    past = _past_frames(session, frame) if needs_trajectory(model) else None
-    risk, reasons = predict_frame(model, frame, past=past)
+    past = _past_frames(session, frame, config) if needs_trajectory(model) else None
+    risk, reasons = predict_frame(model, frame, past=past, config=config)
     return ChurnPredictions(version=version, risk=risk, reasons=reasons)

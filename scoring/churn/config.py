@@ -21,7 +21,9 @@ class TrainingConfig:
     - `validation_share` / `min_validation_days`: the latest labelled snapshot dates form the
       validation window; training uses only snapshots whose outcome window closed before the
       validation window starts (a purge gap of one horizon), so validation is truly later.
-    - `calibration_share`: share of training accounts held out to fit the sigmoid calibration.
+    - `stack_folds` / `calibration_share`: how the calibration (and stacking) step gets
+      predictions the model did not fit: out of fold over account folds (the default), or
+      on one held-out share of accounts.
     - feedback: see `labels.apply_feedback`.
     """
 
@@ -46,7 +48,8 @@ class TrainingConfig:
     anchor_feature: str | None = "rule_health"
     stack_anchor: bool = True
     #: 2 or more: cross-fit the calibration/stacking step on this many account folds
-    #: (pipelines.CrossFittedStack); 0: one calibration hold-out of `calibration_share`.
-    stack_folds: int = 0
+    #: (pipelines.CrossFittedStack); 0: one calibration hold-out of `calibration_share`
+    #: (pipelines.AnchoredCalibration). Two folds cost about what one hold-out does.
+    stack_folds: int = 2
     features: tuple[str, ...] | None = None
     exclude_features: tuple[str, ...] = field(default_factory=tuple)

@@ -65,12 +65,19 @@ def with_rule_health(frame: FrameLike, config: Any = None) -> FrameLike:
     )
 
 
-def default_signals_fn() -> SignalsFn:
-    """scoring's point-in-time signals plus the rule-based health (`with_rule_health`)."""
+def default_signals_fn(config: Any = None) -> SignalsFn:
+    """scoring's point-in-time signals plus the rule-based health (`with_rule_health`),
+    both under the team's scoring configuration (`config`: a `ScoringConfig`, its path, or
+    None for the shipped defaults), so the model learns from the numbers nightly scoring
+    shows."""
+    from scoring.service import resolve_config
     from scoring.signals import compute_signals
 
+    cfg = resolve_config(config)
+
     def signals(engine: Engine, day: dt.date) -> FrameLike:
-        return with_rule_health(compute_signals(engine, day))  # type: ignore[arg-type]
+        frame = compute_signals(engine, day, params=cfg.signal_params)
+        return with_rule_health(frame, cfg)  # type: ignore[arg-type]
 
     return signals
 
