@@ -2,19 +2,20 @@
 
 Reads signals (scoring.signals), computes health, band, trend, stakeholders, expansion
 and reasons (pure modules), asks the churn model for its risk when one is active, and
-replaces the day's rows in one transaction.
+replaces the day's rows in one transaction (scoring.store).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Engine, delete, insert
-from sqlmodel import Session, col, select
+from sqlalchemy import Engine
+from sqlmodel import Session, select
 
 from scoring.bands import direction, health_band
 from scoring.churn.apply import ChurnPredictions, churn_predictions
@@ -24,6 +25,7 @@ from scoring.explain import explain
 from scoring.health import NEUTRAL_POINT, health_scores
 from scoring.signals import SignalFrame, compute_signals
 from scoring.stakeholders import stakeholders_summary
+from scoring.store import replace_scores
 from scoring.trend import attention
 from storage.clock import Clock
 from storage.models import AccountScore
@@ -93,27 +95,22 @@ def score_portfolio(
         frame = compute_signals(engine, as_of, params=cfg.signal_params)
     elif frame.as_of != as_of:
         raise ValueError(f"the frame is as of {frame.as_of}, not {as_of}")
-    rows = build_score_rows(engine, frame, cfg, clock)
-    with Session(engine, expire_on_commit=False) as session:
-        with session.begin():
-            session.execute(delete(AccountScore).where(col(AccountScore.as_of) == as_of))
-            if rows:
-                session.execute(insert(AccountScore), rows)
-        # Read back through the ORM: cheaper than validating 10,000 new model objects,
-        # and what callers get is exactly what was stored.
-        stored = session.exec(
-            select(AccountScore)
-            .where(AccountScore.as_of == as_of)
-            .order_by(AccountScore.account_id)
-        ).all()
-        session.expunge_all()
-    return list(stored)
+    return replace_scores(engine, as_of, score_rows(engine, frame, cfg, clock))
 
 
 def build_score_rows(
     engine: Engine, frame: SignalFrame, cfg: ScoringConfig, clock: Clock
 ) -> list[dict[str, Any]]:
     """One AccountScore row (a dict of its columns) per account of a frame; not stored."""
+    return list(score_rows(engine, frame, cfg, clock))
+
+
+def score_rows(
+    engine: Engine, frame: SignalFrame, cfg: ScoringConfig, clock: Clock
+) -> Iterator[dict[str, Any]]:
+    """build_score_rows as an iterator: the database reads (history, the churn model) and
+    the vectorised steps run now; each row is built as it is asked for, so that storing
+    can send one row while the next is built."""
     as_of = frame.as_of
     n = len(frame)
     result = frame_health(frame, cfg)
@@ -136,52 +133,53 @@ def build_score_rows(
     renewal = frame.extras.get("renewal_date", [None] * n)
     scored_at = clock.now()
 
-    scores = []
-    for i, account_id in enumerate(frame.account_ids):
-        row = frame.row(account_id)
-        value = float(health[i])
-        impacts = dict(zip(result.signals, result.impacts[i].tolist(), strict=True))
-        delta = {}
-        for days in TREND_DAYS:
-            before = deltas[days].get(account_id)
-            delta[days] = None if before is None else round(value - before, 2)
-        risk = None
-        churn_reasons: list[dict[str, Any]] = []
-        model_version = None
-        if churn is not None:
-            risk = _num(float(churn.risk[i]))
-            churn_reasons = list(churn.reasons[i]) if churn.reasons is not None else []
-            model_version = churn.version
-        score: dict[str, Any] = dict(
-            account_id=account_id,
-            as_of=as_of,
-            health=value,
-            band=health_band(value, cfg.bands),
-            health_delta_7d=delta[7],
-            health_delta_30d=delta[30],
-            direction=direction(delta[7], delta[30], cfg.trend),
-            churn_risk=risk,
-            model_version=model_version,
-            expansion=round(float(expansion[i]), 4),
-            stakeholder_band="healthy",
-            renewal_date=renewal[i],
-            arr=_num(row["arr"] if row["arr"] is not None else float("nan")) or 0.0,
-            limited_history=bool(limited[i]),
-            reasons=explain(row, impacts, total=value - NEUTRAL_POINT),
-            churn_reasons=churn_reasons,
-            expansion_reasons=expansion_reasons(
-                row, dict(zip(expansion_names, contributions[i].tolist(), strict=True))
-            ),
-            stakeholders=stakeholders_summary(
-                roles[i],
-                row["engaged_contacts_90d"],
-                row["multithreading_target"],
-                cfg.stakeholders,
-            ),
-            signals=row,
-            scored_at=scored_at,
-        )
-        score["stakeholder_band"] = score["stakeholders"]["band"]
-        score["attention"] = round(attention(score, cfg.attention), 4)
-        scores.append(score)
-    return scores
+    def rows() -> Iterator[dict[str, Any]]:
+        for i, account_id in enumerate(frame.account_ids):
+            row = frame.row(account_id)
+            value = float(health[i])
+            impacts = dict(zip(result.signals, result.impacts[i].tolist(), strict=True))
+            delta = {}
+            for days in TREND_DAYS:
+                before = deltas[days].get(account_id)
+                delta[days] = None if before is None else round(value - before, 2)
+            risk = None
+            churn_reasons: list[dict[str, Any]] = []
+            model_version = None
+            if churn is not None:
+                risk = _num(float(churn.risk[i]))
+                churn_reasons = list(churn.reasons[i]) if churn.reasons is not None else []
+                model_version = churn.version
+            score: dict[str, Any] = dict(
+                account_id=account_id,
+                as_of=as_of,
+                health=value,
+                band=health_band(value, cfg.bands),
+                health_delta_7d=delta[7],
+                health_delta_30d=delta[30],
+                direction=direction(delta[7], delta[30], cfg.trend),
+                churn_risk=risk,
+                model_version=model_version,
+                expansion=round(float(expansion[i]), 4),
+                stakeholder_band="healthy",
+                renewal_date=renewal[i],
+                arr=_num(row["arr"] if row["arr"] is not None else float("nan")) or 0.0,
+                limited_history=bool(limited[i]),
+                reasons=explain(row, impacts, total=value - NEUTRAL_POINT),
+                churn_reasons=churn_reasons,
+                expansion_reasons=expansion_reasons(
+                    row, dict(zip(expansion_names, contributions[i].tolist(), strict=True))
+                ),
+                stakeholders=stakeholders_summary(
+                    roles[i],
+                    row["engaged_contacts_90d"],
+                    row["multithreading_target"],
+                    cfg.stakeholders,
+                ),
+                signals=row,
+                scored_at=scored_at,
+            )
+            score["stakeholder_band"] = score["stakeholders"]["band"]
+            score["attention"] = round(attention(score, cfg.attention), 4)
+            yield score
+
+    return rows()
