@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -11,8 +12,10 @@ from sqlmodel import Session
 from typer.testing import CliRunner
 
 from bot.cli import app
+from bot.scheduling import jobs
 from scoring.churn.metrics import METRIC_KEYS
 from storage import migrate
+from storage.clock import FixedClock
 from storage.db import make_engine
 from storage.demo import generate_portfolio
 from storage.ingest import import_directory
@@ -31,6 +34,7 @@ def portfolio_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     report = import_directory(engine, root / "files")
     assert report.ok, report.all_problems()
     engine.dispose()
+    shutil.copy(root / "csbot.db", root / "pristine.db")  # before any test trains on it
     return url
 
 
@@ -105,3 +109,42 @@ def test_backtest_rejects_a_period_without_known_outcomes(
     result = CliRunner().invoke(app, ["backtest", "--to", "2026-11-01"])
     assert result.exit_code != 0
     assert "--to 2026-11-01 is too late" in str(result.exception)
+
+
+def _runtime(url: str, clock, bound=None):
+    from bot.runtime import Runtime
+    from bot.settings import load_settings
+
+    built = Runtime(settings=load_settings(database_url=url), clock=clock)
+    if bound is not None:
+        built.__dict__["engine"] = bound
+    return built
+
+
+RETRAIN_CLOCK = FixedClock(dt.datetime(2026, 11, 22, 4))
+
+
+def test_the_weekly_retrain_job_is_safe_on_an_empty_database(engine) -> None:
+    empty = jobs.retrain(_runtime("sqlite://", RETRAIN_CLOCK, engine), RETRAIN_CLOCK)
+    assert "no usage data" in empty["skipped"]
+    with Session(engine) as session:
+        assert session.get(ModelVersion, "churn-v1") is None
+
+
+def test_the_weekly_retrain_job_keeps_a_champion_its_challenger_does_not_beat(
+    portfolio_url: str, tmp_path: Path
+) -> None:
+    """The scheduled `retrain` job trains on the whole history and leaves promotion to the
+    champion/challenger rule."""
+    copy = tmp_path / "copy.db"
+    shutil.copy(Path(portfolio_url.removeprefix("sqlite:///")).with_name("pristine.db"), copy)
+    url = f"sqlite:///{copy}"
+    first = jobs.retrain(_runtime(url, RETRAIN_CLOCK), RETRAIN_CLOCK)
+    assert first["promoted"] is True and first["version"] == "churn-v1" and first["rows"] > 0
+    again = jobs.retrain(_runtime(url, RETRAIN_CLOCK), RETRAIN_CLOCK)
+    assert again["version"] == "churn-v2" and again["promoted"] is False  # no better
+    check = make_engine(url)
+    with Session(check) as session:
+        assert session.get(ModelVersion, "churn-v1").active
+        assert "does not beat" in session.get(ModelVersion, "churn-v2").promotion_note
+    check.dispose()

@@ -77,7 +77,7 @@ def test_outbox_lists_failed_messages_with_errors_and_retry_requeues(
 def test_jobs_and_run_job(migrated):
     listed = csbot("jobs")
     assert listed.exit_code == 0, listed.output
-    for name in ("nightly", "digests", "reminders", "leaders", "deliver"):
+    for name in ("nightly", "digests", "reminders", "leaders", "retrain", "deliver"):
         assert name in listed.output
     assert "cron[hour='2', minute='0']" in listed.output
 

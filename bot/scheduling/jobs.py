@@ -110,6 +110,41 @@ def nightly(runtime: Runtime, clock: Clock) -> dict[str, Any]:
     }
 
 
+# -- weekly ----------------------------------------------------------------------------------
+def retrain(runtime: Runtime, clock: Clock) -> dict[str, Any]:
+    """Train a challenger churn model on everything known today, Slack feedback included;
+    the registry promotes it only if it beats the active model on its validation window.
+
+    Without enough history (no churn yet, a new install) it reports why and changes
+    nothing, so the job is safe to schedule from day one.
+    """
+    from scoring.churn.config import TrainingConfig
+    from scoring.churn.snapshots import default_signals_fn
+    from scoring.churn.train import TrainingError, train_and_promote
+
+    as_of = local_date(clock, runtime.settings.timezone)
+    cfg = TrainingConfig(
+        horizon_days=runtime.settings.churn_horizon_days,
+        alert_threshold=runtime.settings.risk_alert_threshold,
+    )
+    try:
+        report = train_and_promote(
+            runtime.engine,
+            as_of,
+            clock,
+            cfg=cfg,
+            signals_fn=default_signals_fn(runtime.settings.scoring_config),
+        )
+    except TrainingError as error:
+        return {"as_of": as_of.isoformat(), "skipped": str(error)}
+    return {
+        "as_of": as_of.isoformat(),
+        "version": report.version,
+        "promoted": report.promoted,
+        "rows": report.outcome.n_rows,
+    }
+
+
 # -- hourly ----------------------------------------------------------------------------------
 def reminders(runtime: Runtime, clock: Clock) -> dict[str, Any]:
     """Escalate slipped playbook steps (CSM → manager → executive) and queue the notices."""

@@ -12,6 +12,8 @@ Misfire grace and coalescing, chosen per job:
   current time, so one run after an outage does the work of all missed ones.
 - leaders (Mondays 08:00, CSBOT_TIMEZONE): grace 12 h, coalesce: a late summary the same
   day is still useful; the outbox key `leaders:<ISO week>` keeps it to one per week.
+- retrain (Sundays 04:00, CSBOT_TIMEZONE): grace 24 h, coalesce: a challenger trained a
+  day late is as good; the registry's champion/challenger rule decides whether it serves.
 - deliver (every 20 s): grace 20 s, coalesce: only "now" matters for draining the outbox.
 Every job has max_instances=1 in a process; across replicas the lease in `runner` rules.
 
@@ -127,6 +129,16 @@ register(
         "the weekly leaders' summary in CSBOT_LEADERS_CHANNEL",
         lambda s: CronTrigger(day_of_week="mon", hour=8, minute=0, timezone=s.timezone),
         misfire_grace_seconds=12 * 3600,
+        slot=weekly_slot,
+    )
+)
+register(
+    JobSpec(
+        "retrain",
+        jobs.retrain,
+        "train a challenger churn model (feedback included); promote it only if it wins",
+        lambda s: CronTrigger(day_of_week="sun", hour=4, minute=0, timezone=s.timezone),
+        misfire_grace_seconds=24 * 3600,
         slot=weekly_slot,
     )
 )
