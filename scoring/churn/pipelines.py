@@ -3,7 +3,10 @@
 - Logistic regression: median imputation with missing-value indicators, standard scaling,
   L2-regularised, `class_weight="balanced"` for the rare churn class.
 - Histogram gradient boosting: handles missing values natively (a learned branch for NaN is
-  better than an imputed median for trees), shallow trees, L2 leaf regularisation. Its
+  better than an imputed median for trees), shallow trees, L2 leaf regularisation. 100
+  trees at a learning rate of 0.1 backtest the same as 200 at 0.05 on six demo seeds (ROC
+  AUC within 0.001, PR AUC within 0.011) at half the fitting and predicting time, which
+  cross-fitting needs to keep 500k rows within 2 minutes. Its
   imbalance is handled by the log-loss itself plus the calibration, not by class weights:
   any sample weight sends scikit-learn's histogram builder down a path measured 7× slower
   (40k rows × 88 features: 12.6 s against 1.8 s of CPU), which alone would break the
@@ -73,8 +76,8 @@ def hist_gradient_boosting(random_state: int = 0) -> Pipeline:
             (
                 "model",
                 HistGradientBoostingClassifier(
-                    learning_rate=0.05,
-                    max_iter=200,
+                    learning_rate=0.1,
+                    max_iter=100,
                     max_leaf_nodes=7,
                     min_samples_leaf=40,
                     l2_regularization=1.0,
