@@ -28,32 +28,40 @@ ROLE_SIGNALS = {
 ROLES = tuple(ROLE_SIGNALS)
 
 
+def fetch_contacts(conn: Connection, account_ids: list[str] | None) -> list[Any]:
+    """Every contact's account, id, name, role and departure (the query alone, so it can
+    run before the activity it is matched with is known)."""
+    c = table(Contact)
+    return list(
+        conn.execute(
+            restrict(
+                select(c.c.account_id, c.c.contact_id, c.c.name, c.c.role, c.c.left_at),
+                c.c.account_id,
+                account_ids,
+            )
+        ).all()
+    )
+
+
 def contact_signals(
-    conn: Connection,
+    rows: list[Any],
     win: Window,
     population: Population,
     params: SignalParams,
     activities: list[ContactActivity],
-    account_ids: list[str] | None,
 ) -> dict[str, np.ndarray]:
-    c = table(Contact)
-    rows = conn.execute(
-        restrict(
-            select(c.c.account_id, c.c.contact_id, c.c.name, c.c.role, c.c.left_at),
-            c.c.account_id,
-            account_ids,
-        )
-    ).all()
+    """Stakeholder signals from `fetch_contacts`'s rows and every source's activity."""
     keys: dict[tuple[str, str], int] = {}
     names: list[str | None] = []
     roles: list[str | None] = []
     left_at: list[dt.datetime | None] = []
-    for r in rows:
-        keys[(r.account_id, r.contact_id)] = len(names)
-        names.append(r.name or r.contact_id)
-        roles.append(r.role)
-        left_at.append(r.left_at)
-    account_of = [r.account_id for r in rows]
+    account_of: list[str] = []
+    for account_id, contact_id, name, role, left in rows:
+        keys[(account_id, contact_id)] = len(names)
+        names.append(name or contact_id)
+        roles.append(role)
+        left_at.append(left)
+        account_of.append(account_id)
     for activity in activities:  # contacts seen in activity but missing from contacts
         for account_id, contact_id in zip(activity.account_ids, activity.contact_ids, strict=True):
             if (account_id, contact_id) not in keys:

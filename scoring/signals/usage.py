@@ -10,11 +10,15 @@ Two grouped queries over the window ending at D, each aggregated in SQL:
   aggregates let PostgreSQL run the pass in parallel workers;
 - per account and event over 30 days: feature breadth, core share, advanced adoption.
 Slopes and everything after the GROUP BY are computed for all accounts at once with numpy.
+Each query (`fetch_rollup`, `fetch_features`) is apart from what is derived from its rows
+(`usage_signals`, `feature_signals`), so the queries can run on a connection of their own
+while other tables are read and derived.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from sqlalchemy import (
@@ -22,6 +26,7 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Date,
+    Select,
     String,
     and_,
     case,
@@ -44,9 +49,9 @@ WINDOW_DAYS = 7 * WEEKS  # D and the 90 days before it
 LOW_BITS = 62  # days 0-61 back from D in one integer mask, days 62-90 in a second
 
 
-def _scan(conn: Connection, query, account_ids):  # type: ignore[no-untyped-def]
+def _scan(conn: Connection, query: Select, account_ids: list[str] | None) -> list[Any]:
     usage = table(UsageEvent)
-    return conn.execute(restrict(query, usage.c.account_id, account_ids)).all()
+    return list(conn.execute(restrict(query, usage.c.account_id, account_ids)).all())
 
 
 @dataclass
@@ -68,19 +73,31 @@ class _UsageRollup:
     weeks_active: np.ndarray
 
 
+def fetch_rollup(
+    conn: Connection, win: Window, params: SignalParams, account_ids: list[str] | None
+) -> list[Any]:
+    """The per-account-and-contact pass over the 91-day window (rows, no derivation)."""
+    return _scan(conn, _rollup_query(conn, win, params), account_ids)
+
+
+def fetch_features(
+    conn: Connection, win: Window, params: SignalParams, account_ids: list[str] | None
+) -> list[Any]:
+    """The per-account-and-event pass over 30 days (rows, no derivation)."""
+    return _scan(conn, _features_query(win, params), account_ids)
+
+
 def usage_signals(
-    conn: Connection,
+    rows: list[Any],
     win: Window,
     population: Population,
     params: SignalParams,
     seats: np.ndarray,
-    account_ids: list[str] | None,
 ) -> tuple[dict[str, np.ndarray], ContactActivity]:
-    usage = table(UsageEvent)
-    ts = usage.c.timestamp
+    """Engagement signals of every account from `fetch_rollup`'s rows, and each person's
+    usage activity."""
     n = population.n
-    is_login = usage.c.event.in_(params.login_events)
-    rollup = _rollup(conn, win, population, params, account_ids)
+    rollup = _rollup(rows, win, population)
 
     out: dict[str, np.ndarray] = {}
     tenure = population.created_days
@@ -122,21 +139,16 @@ def usage_signals(
     saturated = wau >= params.seat_saturation_ratio * np.where(seats > 0, seats, np.inf)[:, None]
     run = np.cumprod(saturated, axis=1).sum(axis=1)
     out["seat_saturation_days"] = np.where(seats > 0, 7.0 * run, np.nan)
+    return out, activity
 
-    # Per feature over 30 days (people's use apart from account-level automation).
-    person_row = (usage.c.contact_id != literal("")).label("person")
-    rows = _scan(
-        conn,
-        select(
-            usage.c.account_id,
-            usage.c.event,
-            person_row,
-            func.sum(usage.c.quantity).label("quantity"),
-        )
-        .where(and_(ts >= win.back(30), ts < win.end), ~is_login)
-        .group_by(usage.c.account_id, usage.c.event, person_row),
-        account_ids,
-    )
+
+def feature_signals(
+    rows: list[Any], population: Population, params: SignalParams
+) -> dict[str, np.ndarray]:
+    """Feature breadth, core share and advanced adoption over 30 days from
+    `fetch_features`'s rows (people's use apart from account-level automation)."""
+    n = population.n
+    out: dict[str, np.ndarray] = {}
     f_accounts, f_events, f_person, f_quantity = _columns(rows, 4)
     fpos = population.positions(f_accounts)
     fq = np.asarray(f_quantity, dtype=float)
@@ -175,26 +187,36 @@ def usage_signals(
         )
     else:
         out["advanced_feature_adoption"] = np.full(n, np.nan)
-    return out, activity
+    return out
 
 
-def _rollup(
-    conn: Connection,
-    win: Window,
-    population: Population,
-    params: SignalParams,
-    account_ids: list[str] | None,
-) -> _UsageRollup:
+def _features_query(win: Window, params: SignalParams) -> Select:
+    """Per account, event and whether a person (not automation) used it: the quantity over
+    30 days of every event but logins."""
+    usage = table(UsageEvent)
+    ts = usage.c.timestamp
+    person_row = (usage.c.contact_id != literal("")).label("person")
+    return (
+        select(
+            usage.c.account_id,
+            usage.c.event,
+            person_row,
+            func.sum(usage.c.quantity).label("quantity"),
+        )
+        .where(and_(ts >= win.back(30), ts < win.end), ~usage.c.event.in_(params.login_events))
+        .group_by(usage.c.account_id, usage.c.event, person_row)
+    )
+
+
+def _rollup_query(conn: Connection, win: Window, params: SignalParams) -> Select:
     """One grouped pass over the 91-day window per account and contact; every per-day,
     per-week and per-window fact is then derived in numpy from a few columns per contact."""
     usage = table(UsageEvent)
     ts = usage.c.timestamp
-    n = population.n
     login = usage.c.event.in_(params.login_events)
     q = usage.c.quantity
     low_edge = win.back(LOW_BITS)
-    rows = _scan(
-        conn,
+    return (
         select(
             usage.c.account_id,
             usage.c.contact_id,
@@ -214,9 +236,13 @@ def _rollup(
             ),
         )
         .where(ts >= win.back(WINDOW_DAYS), ts < win.end)
-        .group_by(usage.c.account_id, usage.c.contact_id),
-        account_ids,
+        .group_by(usage.c.account_id, usage.c.contact_id)
     )
+
+
+def _rollup(rows: list[Any], win: Window, population: Population) -> _UsageRollup:
+    """The per-contact rows of `_rollup_query` reduced to per-account and per-person facts."""
+    n = population.n
     width = 7 + WEEKS
     r_accounts, r_contacts, r_low, r_high, r_last, *sums = _columns(rows, width)
     rpos = population.positions(r_accounts)
