@@ -21,7 +21,7 @@ from scoring.bands import direction, health_band
 from scoring.churn.apply import ChurnPredictions, churn_predictions
 from scoring.config import ScoringConfig, default_config, load_config
 from scoring.expansion import expansion_reasons, expansion_scores
-from scoring.explain import explain
+from scoring.explain import explain_all
 from scoring.health import NEUTRAL_POINT, health_scores
 from scoring.signals import SignalFrame, compute_signals
 from scoring.stakeholders import stakeholders_summary
@@ -132,12 +132,20 @@ def score_rows(
     roles = frame.extras.get("roles", [{}] * n)
     renewal = frame.extras.get("renewal_date", [None] * n)
     scored_at = clock.now()
+    signal_rows = frame.rows()
+    reasons = explain_all(
+        frame.values,
+        frame.names,
+        signal_rows,
+        result.signals,
+        result.impacts,
+        health - NEUTRAL_POINT,
+    )
 
     def rows() -> Iterator[dict[str, Any]]:
         for i, account_id in enumerate(frame.account_ids):
-            row = frame.row(account_id)
+            row = signal_rows[i]
             value = float(health[i])
-            impacts = dict(zip(result.signals, result.impacts[i].tolist(), strict=True))
             delta = {}
             for days in TREND_DAYS:
                 before = deltas[days].get(account_id)
@@ -164,7 +172,7 @@ def score_rows(
                 renewal_date=renewal[i],
                 arr=_num(row["arr"] if row["arr"] is not None else float("nan")) or 0.0,
                 limited_history=bool(limited[i]),
-                reasons=explain(row, impacts, total=value - NEUTRAL_POINT),
+                reasons=reasons[i],
                 churn_reasons=churn_reasons,
                 expansion_reasons=expansion_reasons(
                     row, dict(zip(expansion_names, contributions[i].tolist(), strict=True))

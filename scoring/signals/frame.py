@@ -45,8 +45,11 @@ class SignalFrame:
         return {name: _plain(value) for name, value in zip(self.names, values, strict=True)}
 
     def rows(self) -> list[dict[str, float | None]]:
-        """Every account's `row`, in `account_ids` order."""
-        return [self.row(account_id) for account_id in self.account_ids]
+        """Every account's `row`, in `account_ids` order (converted in one pass: scoring
+        takes every row of 10,000 accounts)."""
+        plain = self.values.astype(object)
+        plain[np.isnan(self.values)] = None
+        return [dict(zip(self.names, values, strict=True)) for values in plain.tolist()]
 
     def extra(self, key: str, account_id: str) -> Any:
         column = self.extras.get(key)
