@@ -126,11 +126,13 @@ class AnchoredCalibration(ClassifierMixin, BaseEstimator):
         self.fill = fill
 
     def _inputs(self, X: np.ndarray) -> np.ndarray:
-        p = np.clip(self.model.predict_proba(X)[:, 1], 1e-6, 1 - 1e-6)
-        health = np.asarray(X[:, self.anchor], dtype=np.float64) / 100.0
-        health = np.clip(np.where(np.isfinite(health), health, self.fill), 0.01, 0.99)
         # Both inputs on the log-odds scale: the rules' risk is 1 − health / 100.
-        return np.column_stack([np.log(p / (1 - p)), np.log((1 - health) / health)])
+        return np.column_stack(
+            [
+                _logit(self.model.predict_proba(X)[:, 1]),
+                _anchor_logit(X, self.anchor, self.fill),
+            ]
+        )
 
     def fit(
         self, X: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None = None
