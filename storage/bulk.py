@@ -8,6 +8,10 @@ statement. Rows are stored exactly as the ORM stores them: JSON columns are enco
 (unless the type says `none_as_null`), and every other value is adapted by psycopg as in
 a query parameter. The import path (storage.ingest.writers) copies CSV text read from
 files and upserts; this copies Python values into rows the caller has just cleared.
+
+Values over TOAST's 2 kB threshold (a score's reasons are ~4 kB) are compressed with lz4
+where the server has it, rather than pglz: the same stored values, compressed in about half
+the server's time (PostgreSQL ≥ 14; `default_toast_compression` for this transaction only).
 """
 
 from __future__ import annotations
@@ -21,6 +25,14 @@ from sqlalchemy import JSON, Connection, Table
 _ENCODE = json.JSONEncoder(check_circular=False).encode
 """json.dumps with its default options (same text), minus the cycle check: scores are
 plain trees built by scoring, and the check costs a tenth of the encoding."""
+
+
+def _prefer_lz4(connection: Connection) -> None:
+    available = connection.exec_driver_sql(
+        "SELECT 'lz4' = ANY(enumvals) FROM pg_settings WHERE name = 'default_toast_compression'"
+    ).scalar()
+    if available:
+        connection.exec_driver_sql("SET LOCAL default_toast_compression = 'lz4'")
 
 
 def _quote(name: str) -> str:
@@ -56,6 +68,7 @@ def copy_rows(
     sql = f"COPY {_quote(table.name)} ({', '.join(map(_quote, columns))}) FROM STDIN"
     if table.schema:
         sql = sql.replace("COPY ", f"COPY {_quote(table.schema)}.", 1)
+    _prefer_lz4(connection)
     raw = connection.connection.dbapi_connection
     count = 0
     with raw.cursor() as cursor, cursor.copy(sql) as copy:  # type: ignore[union-attr]

@@ -114,3 +114,24 @@ def test_copy_rows_refuses_other_databases(engine: Engine) -> None:
     table.create(engine)
     with engine.begin() as connection, pytest.raises(ValueError, match="PostgreSQL"):
         copy_rows(connection, table, ROWS, tuple(table.c.keys()))
+
+
+def test_copy_rows_compresses_large_values_with_lz4_where_available(engine: Engine) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("COPY is PostgreSQL's")
+    table = _table()
+    table.create(engine)
+    big = {**ROWS[0], "doc": [{"text": "the same sentence, again and again"}] * 200}
+    with engine.connect() as connection:
+        before = connection.exec_driver_sql("SHOW default_toast_compression").scalar()
+        with connection.begin():
+            copy_rows(connection, table, [big], tuple(table.c.keys()))
+        after = connection.exec_driver_sql("SHOW default_toast_compression").scalar()
+        offered = connection.exec_driver_sql(
+            "SELECT 'lz4' = ANY(enumvals) FROM pg_settings WHERE name = 'default_toast_compression'"
+        ).scalar()
+        method = connection.exec_driver_sql(
+            "SELECT pg_column_compression(doc) FROM bulk_probe"
+        ).scalar()
+    assert method == ("lz4" if offered else before)
+    assert after == before  # SET LOCAL: the connection's own setting is left alone
