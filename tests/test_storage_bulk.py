@@ -124,6 +124,7 @@ def test_copy_rows_compresses_large_values_with_lz4_where_available(engine: Engi
     big = {**ROWS[0], "doc": [{"text": "the same sentence, again and again"}] * 200}
     with engine.connect() as connection:
         before = connection.exec_driver_sql("SHOW default_toast_compression").scalar()
+        connection.commit()
         with connection.begin():
             copy_rows(connection, table, [big], tuple(table.c.keys()))
         after = connection.exec_driver_sql("SHOW default_toast_compression").scalar()
