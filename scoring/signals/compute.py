@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from sqlalchemy import Connection, Engine
@@ -26,10 +26,17 @@ from scoring.signals.registry import SIGNAL_NAMES
 from scoring.signals.support import support_signals
 from scoring.signals.surveys import survey_signals
 from scoring.signals.touchpoints import touchpoint_signals
-from scoring.signals.usage import feature_signals, fetch_features, fetch_rollup, usage_signals
+from scoring.signals.usage import (
+    RollupRows,
+    feature_signals,
+    fetch_features,
+    fetch_rollup,
+    usage_signals,
+)
 from scoring.signals.window import Window
 
 POSTGRES_WORK_MEM = "256MB"
+T = TypeVar("T")
 
 
 @contextmanager
@@ -60,11 +67,11 @@ def _fetch_apart(engine: Engine) -> bool:
 
 def _fetched_apart(
     engine: Engine,
-    fetch: Callable[[Connection, Window, SignalParams, list[str] | None], list[Any]],
+    fetch: Callable[[Connection, Window, SignalParams, list[str] | None], T],
     win: Window,
     params: SignalParams,
     subset: list[str] | None,
-) -> list[Any]:
+) -> T:
     with _reading(engine) as conn:
         return fetch(conn, win, params, subset)
 
@@ -84,7 +91,7 @@ def compute_signals(
     subset = None if account_ids is None else sorted(set(account_ids))
     with ExitStack() as stack:
         conn = stack.enter_context(_reading(engine))
-        usage_rows: Callable[[], list[Any]]
+        usage_rows: Callable[[], RollupRows]
         feature_rows: Callable[[], list[Any]]
         if _fetch_apart(engine):
             # Rollup first: its rows feed the contact signals, derived while the feature

@@ -17,7 +17,9 @@ while other tables are read and derived.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -47,6 +49,7 @@ SATURATION_WEEKS = 8
 TREND_WEEKS = {"usage_trend_30d": 4, "usage_trend_60d": 9, "usage_trend_90d": 13}
 WINDOW_DAYS = 7 * WEEKS  # D and the 90 days before it
 LOW_BITS = 62  # days 0-61 back from D in one integer mask, days 62-90 in a second
+SUMS = ("logins_30", "logins_90", *(f"week_{k}" for k in range(WEEKS)))
 
 
 def _scan(conn: Connection, query: Select, account_ids: list[str] | None) -> list[Any]:
@@ -73,11 +76,71 @@ class _UsageRollup:
     weeks_active: np.ndarray
 
 
+@dataclass
+class RollupRows:
+    """What the 91-day pass returns. Per account, `sums`: logins over 30 and 90 days, then
+    the 13 weekly sums (an account may have several rows, which add up). Per account and
+    contact: the two day masks and the latest activity (text)."""
+
+    sum_accounts: list[str]
+    sums: np.ndarray
+    accounts: list[str]
+    contacts: list[str]
+    low: np.ndarray
+    high: np.ndarray
+    last: list[str]
+
+
 def fetch_rollup(
     conn: Connection, win: Window, params: SignalParams, account_ids: list[str] | None
-) -> list[Any]:
-    """The per-account-and-contact pass over the 91-day window (rows, no derivation)."""
-    return _scan(conn, _rollup_query(conn, win, params), account_ids)
+) -> RollupRows:
+    """The per-account-and-contact pass over the 91-day window (no derivation).
+
+    SQLite returns a row per contact. PostgreSQL adds the contacts' sums up per account and
+    returns a row per account with the contacts' masks and latest activity as arrays: about
+    a fifth of the values to convert in Python."""
+    usage = table(UsageEvent)
+    query = restrict(_rollup_query(conn, win, params), usage.c.account_id, account_ids)
+    if conn.dialect.name == "postgresql":
+        return _per_account(conn, query)
+    return _per_contact(conn, query)
+
+
+def _per_contact(conn: Connection, per_contact: Select) -> RollupRows:
+    rows = conn.execute(per_contact).all()
+    accounts, contacts, low, high, last, *sums = _columns(rows, 5 + len(SUMS))
+    return RollupRows(
+        sum_accounts=list(accounts),
+        sums=np.array(sums, dtype=float).T.reshape(len(rows), len(SUMS)),
+        accounts=list(accounts),
+        contacts=list(contacts),
+        low=np.array(low, dtype=np.int64),
+        high=np.array(high, dtype=np.int64),
+        last=list(last),
+    )
+
+
+def _per_account(conn: Connection, per_contact: Select) -> RollupRows:
+    contact = per_contact.subquery("per_contact")
+    rows = conn.execute(
+        select(
+            contact.c.account_id,
+            *(func.sum(contact.c[name]) for name in SUMS),
+            # One input order for every aggregate of a group: the arrays line up.
+            *(func.array_agg(contact.c[name]) for name in ("contact_id", "low", "high", "last")),
+        ).group_by(contact.c.account_id)
+    ).all()
+    accounts, *columns = _columns(rows, 5 + len(SUMS))
+    sums, (contacts, low, high, last) = columns[: len(SUMS)], columns[len(SUMS) :]
+    return RollupRows(
+        sum_accounts=list(accounts),
+        sums=np.array(sums, dtype=float).T.reshape(len(rows), len(SUMS)),
+        accounts=[a for a, k in zip(accounts, contacts, strict=True) for _ in range(len(k))],
+        contacts=list(chain.from_iterable(contacts)),
+        low=np.fromiter(chain.from_iterable(low), dtype=np.int64),
+        high=np.fromiter(chain.from_iterable(high), dtype=np.int64),
+        last=list(chain.from_iterable(last)),
+    )
 
 
 def fetch_features(
@@ -88,7 +151,7 @@ def fetch_features(
 
 
 def usage_signals(
-    rows: list[Any],
+    rows: RollupRows,
     win: Window,
     population: Population,
     params: SignalParams,
@@ -221,17 +284,17 @@ def _rollup_query(conn: Connection, win: Window, params: SignalParams) -> Select
             usage.c.account_id,
             usage.c.contact_id,
             # 0, not NULL, where no row matched: numpy then converts plain numbers.
-            func.coalesce(_day_mask(conn, win, ts >= low_edge, 0), 0),
-            func.coalesce(_day_mask(conn, win, ts < low_edge, LOW_BITS), 0),
-            cast(func.max(ts), String),  # text: parsed by numpy in one call
-            func.coalesce(func.sum(q).filter(and_(login, ts >= win.back(30))), 0.0),
-            func.coalesce(func.sum(q).filter(and_(login, ts >= win.back(90))), 0.0),
+            func.coalesce(_day_mask(conn, win, ts >= low_edge, 0), 0).label("low"),
+            func.coalesce(_day_mask(conn, win, ts < low_edge, LOW_BITS), 0).label("high"),
+            cast(func.max(ts), String).label("last"),  # text: parsed by numpy in one call
+            func.coalesce(func.sum(q).filter(and_(login, ts >= win.back(30))), 0.0).label(SUMS[0]),
+            func.coalesce(func.sum(q).filter(and_(login, ts >= win.back(90))), 0.0).label(SUMS[1]),
             # Filters compare the raw timestamp with bound edges: next to no work a row.
             *(
                 func.coalesce(
                     func.sum(q).filter(and_(ts >= win.back(7 * k + 7), ts < win.back(7 * k))),
                     0.0,
-                )
+                ).label(SUMS[2 + k])
                 for k in range(WEEKS)
             ),
         )
@@ -240,22 +303,21 @@ def _rollup_query(conn: Connection, win: Window, params: SignalParams) -> Select
     )
 
 
-def _rollup(rows: list[Any], win: Window, population: Population) -> _UsageRollup:
-    """The per-contact rows of `_rollup_query` reduced to per-account and per-person facts."""
+def _rollup(rows: RollupRows, win: Window, population: Population) -> _UsageRollup:
+    """`fetch_rollup`'s rows reduced to per-account and per-person facts."""
     n = population.n
-    width = 7 + WEEKS
-    r_accounts, r_contacts, r_low, r_high, r_last, *sums = _columns(rows, width)
-    rpos = population.positions(r_accounts)
+    spos = population.positions(rows.sum_accounts)
+    rpos = population.positions(rows.accounts)
     keep = rpos >= 0
-    values = np.array(sums, dtype=float).T.reshape(len(rows), 2 + WEEKS)
-    low = np.array(r_low, dtype=np.int64)
-    high = np.array(r_high, dtype=np.int64)
+    values = rows.sums
+    low, high = rows.low, rows.high
+    r_contacts, r_accounts, r_last = rows.contacts, rows.accounts, rows.last
 
     def scatter_sum(column: np.ndarray) -> np.ndarray:
-        return population.bincount(rpos, column)
+        return population.bincount(spos, column)
 
     weekly = np.zeros((n, WEEKS))
-    np.add.at(weekly, rpos[keep], values[keep, 2:])
+    np.add.at(weekly, spos[spos >= 0], values[spos >= 0, 2:])
 
     # Active weekdays over 90 days: the union of every row's day mask per account.
     acc_low = np.zeros(n, dtype=np.int64)
@@ -299,7 +361,7 @@ def _unpack(low: np.ndarray, high: np.ndarray) -> np.ndarray:
     return np.concatenate([low_bits, high_bits], axis=1)
 
 
-def _columns(rows: list, width: int) -> list:  # type: ignore[type-arg]
+def _columns(rows: Sequence[Any], width: int) -> list[Any]:
     """Result rows as `width` column tuples (empty tuples when there are no rows)."""
     return list(zip(*rows, strict=True)) if rows else [()] * width
 
