@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
+
+from scoring.signals.sql import columns
+from scoring.signals.window import Window
 
 
 @dataclass
@@ -20,3 +25,16 @@ class ContactActivity:
     days_since: np.ndarray = field(default_factory=lambda: np.zeros(0))
     recent: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
     earlier: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+
+
+def contact_activity(rows: Sequence[Any], win: Window) -> ContactActivity:
+    """ContactActivity from rows of (account_id, contact_id, latest activity, any in the
+    last 30 days, any in the 60 before those)."""
+    accounts, contacts, last, recent, earlier = columns(rows, 5)
+    return ContactActivity(
+        account_ids=list(accounts),
+        contact_ids=list(contacts),
+        days_since=win.days_before_end(last),
+        recent=np.array(recent, dtype=bool),
+        earlier=np.array(earlier, dtype=bool),
+    )

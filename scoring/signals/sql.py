@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, Table, bindparam
@@ -19,3 +20,9 @@ def restrict(query: Select, column: ColumnElement, account_ids: list[str] | None
     return query.where(
         column.in_(bindparam("account_ids", value=list(account_ids), expanding=True))
     )
+
+
+def columns(rows: Sequence[Any], width: int) -> list[Any]:
+    """Result rows as `width` column tuples (empty tuples when there are no rows): one
+    transposition instead of an attribute lookup per row and column."""
+    return list(zip(*rows, strict=True)) if rows else [()] * width

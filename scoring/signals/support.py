@@ -8,7 +8,7 @@ import numpy as np
 from sqlalchemy import Connection, and_, case, func, or_, select
 
 from scoring.config import SignalParams
-from scoring.signals.activity import ContactActivity
+from scoring.signals.activity import ContactActivity, contact_activity
 from scoring.signals.sentiment import compounds
 from scoring.signals.sql import restrict, table
 from scoring.signals.window import Population, Window
@@ -108,13 +108,7 @@ def support_signals(
             account_ids,
         )
     ).all()
-    activity = ContactActivity(
-        account_ids=[r.account_id for r in contact_rows],
-        contact_ids=[r.contact_id for r in contact_rows],
-        days_since=win.days_before_end([r.last for r in contact_rows]),
-        recent=np.array([bool(r.recent) for r in contact_rows], dtype=bool),
-        earlier=np.array([bool(r.earlier) for r in contact_rows], dtype=bool),
-    )
+    activity = contact_activity(contact_rows, win)
     return out, activity
 
 

@@ -17,7 +17,6 @@ while other tables are read and derived.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import chain
 from typing import Any
@@ -37,10 +36,11 @@ from sqlalchemy import (
     literal,
     select,
 )
+from sqlalchemy.types import NullType
 
 from scoring.config import SignalParams
 from scoring.signals.activity import ContactActivity
-from scoring.signals.sql import restrict, table
+from scoring.signals.sql import columns, restrict, table
 from scoring.signals.window import Population, Window, days
 from storage.models import UsageEvent
 
@@ -108,7 +108,7 @@ def fetch_rollup(
 
 def _per_contact(conn: Connection, per_contact: Select) -> RollupRows:
     rows = conn.execute(per_contact).all()
-    accounts, contacts, low, high, last, *sums = _columns(rows, 5 + len(SUMS))
+    accounts, contacts, low, high, last, *sums = columns(rows, 5 + len(SUMS))
     return RollupRows(
         sum_accounts=list(accounts),
         sums=np.array(sums, dtype=float).T.reshape(len(rows), len(SUMS)),
@@ -126,12 +126,16 @@ def _per_account(conn: Connection, per_contact: Select) -> RollupRows:
         select(
             contact.c.account_id,
             *(func.sum(contact.c[name]) for name in SUMS),
-            # One input order for every aggregate of a group: the arrays line up.
-            *(func.array_agg(contact.c[name]) for name in ("contact_id", "low", "high", "last")),
+            # One input order for every aggregate of a group: the arrays line up. Untyped:
+            # psycopg's lists as they are, without a pass over every element.
+            *(
+                func.array_agg(contact.c[name], type_=NullType())
+                for name in ("contact_id", "low", "high", "last")
+            ),
         ).group_by(contact.c.account_id)
     ).all()
-    accounts, *columns = _columns(rows, 5 + len(SUMS))
-    sums, (contacts, low, high, last) = columns[: len(SUMS)], columns[len(SUMS) :]
+    accounts, *rest = columns(rows, 5 + len(SUMS))
+    sums, (contacts, low, high, last) = rest[: len(SUMS)], rest[len(SUMS) :]
     return RollupRows(
         sum_accounts=list(accounts),
         sums=np.array(sums, dtype=float).T.reshape(len(rows), len(SUMS)),
@@ -212,30 +216,26 @@ def feature_signals(
     `fetch_features`'s rows (people's use apart from account-level automation)."""
     n = population.n
     out: dict[str, np.ndarray] = {}
-    f_accounts, f_events, f_person, f_quantity = _columns(rows, 4)
+    f_accounts, f_events, f_person, f_quantity = columns(rows, 4)
     fpos = population.positions(f_accounts)
     fq = np.asarray(f_quantity, dtype=float)
     by_people = np.asarray(f_person, dtype=bool)
     core_set, advanced_set = set(params.core_features), set(params.advanced_features)
-    core = np.fromiter((e in core_set for e in f_events), dtype=bool, count=len(f_events))
-    advanced = np.fromiter((e in advanced_set for e in f_events), dtype=bool, count=len(f_events))
-    # An event counts once toward breadth even when both people and automation used it.
-    keys = {}
-    first = np.fromiter(
-        (
-            keys.setdefault((a, e), i) == i
-            for i, (a, e) in enumerate(zip(f_accounts, f_events, strict=True))
-        ),
-        dtype=bool,
-        count=len(f_events),
-    )
-    used_events = np.zeros(len(f_events), dtype=bool)
-    if len(f_events):
-        first_of = np.fromiter(
-            (keys[(a, e)] for a, e in zip(f_accounts, f_events, strict=True)), dtype=np.int64
+    names = sorted(set(f_events))
+    event = np.fromiter(map({e: i for i, e in enumerate(names)}.__getitem__, f_events), np.int64)
+    core = np.array([e in core_set for e in names], dtype=bool)[event]
+    advanced = np.array([e in advanced_set for e in names], dtype=bool)[event]
+    # An event counts once toward breadth even when both people and automation used it:
+    # the first row of each (account, event) carries whether any of its rows was used.
+    used = np.zeros(len(f_events), dtype=bool)
+    live = np.flatnonzero(fpos >= 0)
+    if len(live):
+        pairs, first, group = np.unique(
+            fpos[live] * len(names) + event[live], return_index=True, return_inverse=True
         )
-        np.logical_or.at(used_events, first_of, fq > 0)
-    used = first & used_events
+        any_used = np.zeros(len(pairs), dtype=bool)
+        np.logical_or.at(any_used, group, fq[live] > 0)
+        used[live[first]] = any_used
     out["feature_breadth_30d"] = population.bincount(fpos, used)
     people_quantity = population.bincount(fpos, fq * by_people)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -359,11 +359,6 @@ def _unpack(low: np.ndarray, high: np.ndarray) -> np.ndarray:
     low_bits = ((low[:, None] >> shifts) & 1).astype(bool)
     high_bits = ((high[:, None] >> shifts[: WINDOW_DAYS - LOW_BITS]) & 1).astype(bool)
     return np.concatenate([low_bits, high_bits], axis=1)
-
-
-def _columns(rows: Sequence[Any], width: int) -> list[Any]:
-    """Result rows as `width` column tuples (empty tuples when there are no rows)."""
-    return list(zip(*rows, strict=True)) if rows else [()] * width
 
 
 def _day_mask(conn: Connection, win: Window, rows: ColumnElement, first: int):  # type: ignore[no-untyped-def]

@@ -10,11 +10,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import repeat
 from typing import Any
 
 import numpy as np
 
 DAY = np.timedelta64(1, "D")
+PLAIN_MOMENTS = {dt.datetime, dt.date, type(None)}
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,11 @@ class Window:
 def days_between(end: dt.datetime, moments: Sequence[Any]) -> np.ndarray:
     out = np.full(len(moments), np.nan)
     if not len(moments):
+        return out
+    if set(map(type, moments)) <= PLAIN_MOMENTS:  # numpy converts these itself, None to NaT
+        stamps = np.array(moments, dtype="datetime64[s]")
+        present = ~np.isnat(stamps)
+        out[present] = days(np.datetime64(end, "s") - stamps[present])
         return out
     present = np.array([m is not None for m in moments], dtype=bool)
     if present.any():
@@ -85,8 +92,7 @@ class Population:
 
     def positions(self, account_ids: Iterable[str]) -> np.ndarray:
         """Row positions of `account_ids`; −1 for accounts not in the population."""
-        get = self.index.get
-        return np.fromiter((get(a, -1) for a in account_ids), dtype=np.int64)
+        return np.fromiter(map(self.index.get, account_ids, repeat(-1)), dtype=np.int64)
 
     def scatter(self, account_ids: Sequence[str], values: Any, fill: float = np.nan) -> np.ndarray:
         """An n-vector with `values` placed at the rows of `account_ids` (others `fill`)."""
