@@ -13,11 +13,14 @@ import signal
 import socket as sockets
 import sys
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from bot.runtime import Runtime, build_runtime
+
+if TYPE_CHECKING:
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
 
 logger = logging.getLogger("csbot.serve")
 
@@ -48,6 +51,19 @@ def start_scheduler(runtime: Runtime) -> Any:
         print(f"csbot: warning: not starting the scheduler: {error}", file=sys.stderr, flush=True)
         return None
     return scheduler
+
+
+def socket_handler(runtime: Runtime) -> SocketModeHandler:
+    """The Socket Mode handler, built before anything starts so a missing token is one
+    line (`csbot: set CSBOT_SLACK_BOT_TOKEN …`), not a traceback after "listening"."""
+    from bot.cli.errors import CliError
+    from bot.slack.app import SlackConfigError
+    from bot.slack.socket import socket_mode_handler
+
+    try:
+        return socket_mode_handler(runtime)
+    except SlackConfigError as error:
+        raise CliError(str(error)) from None
 
 
 def bind(host: str, port: int) -> sockets.socket:
@@ -84,6 +100,7 @@ def serve(
     if socket and not settings.slack_app_token:
         raise CliError("--socket needs CSBOT_SLACK_APP_TOKEN (an xapp-… app-level token)")
     runtime.engine  # noqa: B018  (fail now, with one line, if the database is unusable)
+    handler = socket_handler(runtime) if socket else None  # a config error stops us here
     scheduler = start_scheduler(runtime) if scheduler_enabled else None
     host = host or settings.host
     port = settings.port if port is None else port
@@ -106,11 +123,15 @@ def serve(
     shown_host = f"[{host}]" if ":" in host else host
     print(f"csbot listening on http://{shown_host}:{bound_port}", flush=True)
     try:
-        if socket:
+        if handler is not None:
+            from bot.slack.app import SlackConfigError
             from bot.slack.socket import run_socket_mode
 
             threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True).start()
-            run_socket_mode(runtime)
+            try:
+                run_socket_mode(runtime, handler)
+            except SlackConfigError as error:  # Slack refused the app token
+                raise CliError(str(error)) from None
         else:
             server.run(sockets=[sock])
     finally:

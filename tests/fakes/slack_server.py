@@ -6,6 +6,9 @@ It answers the methods csbot uses with Slack-shaped JSON, and can be told to fai
 `error="channel_not_found"` (HTTP 200 with `ok: false`) or `delay=2.0` (a slow answer for
 timeout tests). Faults are queued per method and used once each, in order.
 `response_url` posts land on `server.response_url(...)` and are recorded too.
+For Socket Mode, `server.start_socket_mode("xapp-…")` runs Slack's WebSocket side
+(tests/fakes/socket_mode_server.py) and makes `apps.connections.open` accept that
+app-level token and hand out URLs to it.
 """
 
 from __future__ import annotations
@@ -18,8 +21,11 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlparse
+
+if TYPE_CHECKING:
+    from tests.fakes.socket_mode_server import FakeSocketMode
 
 
 def _flatten(query: dict[str, list[str]]) -> dict[str, Any]:
@@ -52,6 +58,8 @@ class FakeSlack:
     _ts: Any = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _server: ThreadingHTTPServer | None = None
+    socket_mode: FakeSocketMode | None = None
+    app_token: str | None = None
 
     # -- lifecycle -----------------------------------------------------------------
     def start(self) -> FakeSlack:
@@ -94,10 +102,15 @@ class FakeSlack:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        # A short poll interval: shutdown() waits for the loop to notice, 0.5 s by default.
+        threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        ).start()
         return self
 
     def stop(self) -> None:
+        if self.socket_mode is not None:
+            self.socket_mode.stop()
         if self._server:
             self._server.shutdown()
             self._server.server_close()
@@ -116,6 +129,16 @@ class FakeSlack:
         return f"{self.base_url}/response/{name}"
 
     # -- configuration ---------------------------------------------------------------
+    def start_socket_mode(self, app_token: str) -> FakeSocketMode:
+        """Run Slack's Socket Mode WebSocket side; `apps.connections.open` then accepts
+        `app_token` (and only it). Imported here so the HTTP fake needs no `websockets`."""
+        from tests.fakes.socket_mode_server import FakeSocketMode
+
+        assert app_token.startswith("xapp-"), "Socket Mode takes an app-level token"
+        self.app_token = app_token
+        self.socket_mode = FakeSocketMode().start()
+        return self.socket_mode
+
     def fail(
         self,
         method: str,
@@ -180,7 +203,22 @@ class FakeSlack:
                 return fault.status, {"ok": False, "error": "internal_error"}, {}
             if fault.error:
                 return 200, {"ok": False, "error": fault.error}, {}
+        if method == "apps.connections.open":
+            return 200, self._connections_open(args, headers), {}
         return 200, self._ok(method, args), {}
+
+    def _connections_open(self, args: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:
+        """Slack's answers: no token, a bot/user token (`xoxb-`/`xoxp-`) where an app-level
+        one is needed, an unknown app token, or a fresh WebSocket URL."""
+        auth = next((v for k, v in headers.items() if k.lower() == "authorization"), "")
+        token = auth.removeprefix("Bearer ").strip() or str(args.get("token") or "")
+        if not token:
+            return {"ok": False, "error": "not_authed"}
+        if not token.startswith("xapp-"):
+            return {"ok": False, "error": "not_allowed_token_type"}
+        if self.socket_mode is None or token != self.app_token:
+            return {"ok": False, "error": "invalid_auth"}
+        return {"ok": True, "url": self.socket_mode.url_for_new_connection()}
 
     def _next_ts(self) -> str:
         with self._lock:
