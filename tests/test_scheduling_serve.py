@@ -117,3 +117,21 @@ def test_serve_prints_its_address_and_a_second_sqlite_instance_gets_no_scheduler
     from storage.db import make_engine
 
     assert leases.current(make_engine(env["CSBOT_DATABASE_URL"]), INSTANCE_LEASE) is None
+
+
+def test_serve_http_without_a_bot_token_is_one_line_and_starts_nothing(tmp_path):
+    """A signing secret without a bot token (or OAuth client) cannot answer Slack: say so in
+    one line before the scheduler or the port start, never a traceback after "listening"."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("CSBOT_")} | {
+        "CSBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'serve.db'}",
+        "CSBOT_SLACK_SIGNING_SECRET": "a-secret",
+        "PYTHONPATH": str(ROOT),
+    }
+    command = [CSBOT, "serve", "--host", "127.0.0.1", "--port", "0"]
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1, done.stderr[-2000:]
+    assert "Traceback" not in done.stderr and "listening" not in done.stdout
+    assert done.stderr.strip().splitlines()[-1] == (
+        "csbot: set CSBOT_SLACK_BOT_TOKEN (one workspace) or CSBOT_SLACK_CLIENT_ID and "
+        "CSBOT_SLACK_CLIENT_SECRET (OAuth installs)"
+    )

@@ -25,12 +25,12 @@ if TYPE_CHECKING:
 logger = logging.getLogger("csbot.serve")
 
 
-def build_app(runtime: Runtime, scheduler: Any) -> Any:
+def build_app(runtime: Runtime, scheduler: Any, bolt_app: Any = None) -> Any:
     """The lead's composed web app; only /healthz while other areas' routes are missing."""
     try:
         from bot.web.app import create_web_app
 
-        return create_web_app(runtime, scheduler=scheduler)
+        return create_web_app(runtime, bolt_app=bolt_app, scheduler=scheduler)
     except ImportError as error:
         from starlette.applications import Starlette
 
@@ -62,6 +62,20 @@ def socket_handler(runtime: Runtime) -> SocketModeHandler:
 
     try:
         return socket_mode_handler(runtime)
+    except SlackConfigError as error:
+        raise CliError(str(error)) from None
+
+
+def http_bolt_app(runtime: Runtime) -> Any:
+    """The bolt app for `/slack/events` when a signing secret is set (None otherwise), built
+    before anything starts so a missing bot token is one line, not a traceback."""
+    if not runtime.settings.slack_signing_secret:
+        return None
+    from bot.cli.errors import CliError
+    from bot.slack.app import SlackConfigError, create_bolt_app
+
+    try:
+        return create_bolt_app(runtime)
     except SlackConfigError as error:
         raise CliError(str(error)) from None
 
@@ -100,7 +114,9 @@ def serve(
     if socket and not settings.slack_app_token:
         raise CliError("--socket needs CSBOT_SLACK_APP_TOKEN (an xapp-… app-level token)")
     runtime.engine  # noqa: B018  (fail now, with one line, if the database is unusable)
-    handler = socket_handler(runtime) if socket else None  # a config error stops us here
+    # A Slack configuration error stops us here, before the scheduler or the port.
+    handler = socket_handler(runtime) if socket else None
+    bolt_app = None if socket else http_bolt_app(runtime)
     scheduler = start_scheduler(runtime) if scheduler_enabled else None
     host = host or settings.host
     port = settings.port if port is None else port
@@ -113,7 +129,9 @@ def serve(
     bound_port = sock.getsockname()[1]
     server = uvicorn.Server(
         uvicorn.Config(
-            build_app(runtime, scheduler), log_level=settings.log_level.lower(), lifespan="off"
+            build_app(runtime, scheduler, bolt_app),
+            log_level=settings.log_level.lower(),
+            lifespan="off",
         )
     )
     # SIGTERM (docker stop, systemd, Kubernetes) exits through `finally`, so the scheduler
