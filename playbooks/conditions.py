@@ -19,7 +19,7 @@ signals (champion_left, nps_last, overdue_invoices, ...) when only the score is 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Literal, Union
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias, Union
 
 from pydantic import (
     BaseModel,
@@ -230,7 +230,9 @@ class LeftSpec(_Spec):
     within_days: int = Field(30, ge=0, le=365)
 
 
-def _left(ctx: AccountContext, at: dt.datetime | None, signal: str, within: int, who: str):
+def _left(
+    ctx: AccountContext, at: dt.datetime | None, signal: str, within: int, who: str
+) -> Reasons:
     if ctx.events is None:
         return [f"{who} left"] if (ctx.signal(signal) or 0) > 0 else None
     if at is None or at.date() < ctx.as_of - dt.timedelta(days=within):
@@ -641,10 +643,15 @@ def condition_tag(value: Any) -> str | None:
     return None
 
 
-Condition = Annotated[
-    Union[tuple(Annotated[cls, Tag(tag)] for tag, cls in CONDITION_TYPES.items())],  # noqa: UP007
-    Discriminator(condition_tag),
-]
+if TYPE_CHECKING:
+    # The union below is built at run time, which a type checker cannot follow; to it every
+    # condition is a `_Condition` (match, describe, leaves).
+    Condition: TypeAlias = _Condition
+else:
+    Condition = Annotated[
+        Union[tuple(Annotated[cls, Tag(tag)] for tag, cls in CONDITION_TYPES.items())],  # noqa: UP007
+        Discriminator(condition_tag),
+    ]
 
 for _cls in (AllOf, AnyOf, NotOf):
     _cls.model_rebuild()

@@ -8,6 +8,7 @@ from typing import Any
 
 import yaml
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from playbooks.conditions import CONDITION_TYPES, MULTIPLE_KEYS
 from playbooks.errors import PlaybookFormatError
@@ -140,7 +141,7 @@ def _line_of(node: yaml.Node | None, parts: list[str | int]) -> int | None:
     return line
 
 
-def _message(item: dict[str, Any]) -> str:
+def _message(item: ErrorDetails) -> str:
     kind, ctx, value = item["type"], item.get("ctx") or {}, item.get("input")
     got = f" (got {value!r})" if isinstance(value, str | int | float | bool) else ""
     if kind == "literal_error":

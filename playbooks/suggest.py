@@ -21,7 +21,7 @@ def suggest_playbooks(
     ctx = AccountContext.from_score(
         score, previous_band=previous_band, events=events, segment=segment
     )
-    ranked = []
+    ranked: list[tuple[int, int, str]] = []
     for playbook in library.values():
         if playbook.trigger is None:
             continue
