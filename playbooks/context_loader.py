@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from typing import TypeVarTuple
 
-from sqlalchemy import and_, func, or_, select
-from sqlmodel import Session
+from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.orm import Mapped
+from sqlmodel import Session, col
 
 from playbooks.account_context import AccountContext, EventFacts
 from storage.models import (
@@ -26,6 +28,7 @@ from storage.models import (
 
 PREVIOUS_SCORE_LOOKBACK_DAYS = 45  # an older score does not count as "the previous band"
 DETRACTOR_MAX = 6
+_Ts = TypeVarTuple("_Ts")
 
 
 def load_contexts(
@@ -36,9 +39,9 @@ def load_contexts(
     account_ids: list[str] | None = None,
 ) -> list[AccountContext]:
     """Contexts for every account scored on `as_of` (or only `account_ids`)."""
-    query = select(AccountScore).where(AccountScore.as_of == as_of)
+    query = select(AccountScore).where(col(AccountScore.as_of) == as_of)
     if account_ids is not None:
-        query = query.where(AccountScore.account_id.in_(account_ids))
+        query = query.where(col(AccountScore.account_id).in_(account_ids))
     scores = session.scalars(query).all()
     if not scores:
         return []
@@ -61,25 +64,25 @@ def load_contexts(
     return contexts
 
 
-def _restrict(query, column, ids: list[str] | None):  # type: ignore[no-untyped-def]
+def _restrict(query: Select[*_Ts], column: Mapped[str], ids: list[str] | None) -> Select[*_Ts]:
     return query if ids is None else query.where(column.in_(ids))
 
 
 def _previous_bands(session: Session, as_of: dt.date, ids: list[str] | None) -> dict[str, str]:
     earliest = as_of - dt.timedelta(days=PREVIOUS_SCORE_LOOKBACK_DAYS)
     latest = _restrict(
-        select(AccountScore.account_id, func.max(AccountScore.as_of).label("prev"))
-        .where(AccountScore.as_of < as_of, AccountScore.as_of >= earliest)
-        .group_by(AccountScore.account_id),
-        AccountScore.account_id,
+        select(col(AccountScore.account_id), func.max(col(AccountScore.as_of)).label("prev"))
+        .where(col(AccountScore.as_of) < as_of, col(AccountScore.as_of) >= earliest)
+        .group_by(col(AccountScore.account_id)),
+        col(AccountScore.account_id),
         ids,
     ).subquery()
     rows = session.execute(
-        select(AccountScore.account_id, AccountScore.band).join(
+        select(col(AccountScore.account_id), col(AccountScore.band)).join(
             latest,
             and_(
-                AccountScore.account_id == latest.c.account_id,
-                AccountScore.as_of == latest.c.prev,
+                col(AccountScore.account_id) == latest.c.account_id,
+                col(AccountScore.as_of) == latest.c.prev,
             ),
         )
     )
@@ -90,11 +93,14 @@ def _peak_health(
     session: Session, as_of: dt.date, days: int, ids: list[str] | None
 ) -> dict[str, float]:
     query = (
-        select(AccountScore.account_id, func.max(AccountScore.health))
-        .where(AccountScore.as_of < as_of, AccountScore.as_of >= as_of - dt.timedelta(days=days))
-        .group_by(AccountScore.account_id)
+        select(col(AccountScore.account_id), func.max(col(AccountScore.health)))
+        .where(
+            col(AccountScore.as_of) < as_of,
+            col(AccountScore.as_of) >= as_of - dt.timedelta(days=days),
+        )
+        .group_by(col(AccountScore.account_id))
     )
-    return dict(session.execute(_restrict(query, AccountScore.account_id, ids)).all())
+    return dict(session.execute(_restrict(query, col(AccountScore.account_id), ids)).all())
 
 
 def _event_facts(
@@ -114,7 +120,9 @@ def _event_facts(
     created: dict[str, dt.date] = {}
     rows = session.execute(
         _restrict(
-            select(Account.account_id, Account.segment, Account.created_at), Account.account_id, ids
+            select(col(Account.account_id), col(Account.segment), col(Account.created_at)),
+            col(Account.account_id),
+            ids,
         )
     )
     for account_id, segment, created_at in rows:
@@ -125,10 +133,10 @@ def _event_facts(
     first_contract = dict(
         session.execute(
             _restrict(
-                select(Contract.account_id, func.min(Contract.start_date)).group_by(
-                    Contract.account_id
+                select(col(Contract.account_id), func.min(col(Contract.start_date))).group_by(
+                    col(Contract.account_id)
                 ),
-                Contract.account_id,
+                col(Contract.account_id),
                 ids,
             )
         ).all()
@@ -140,30 +148,32 @@ def _event_facts(
     rows = session.execute(
         _restrict(
             select(
-                LifecycleEvent.account_id,
-                LifecycleEvent.detail,
-                func.min(LifecycleEvent.occurred_at),
+                col(LifecycleEvent.account_id),
+                col(LifecycleEvent.detail),
+                func.min(col(LifecycleEvent.occurred_at)),
             )
-            .where(LifecycleEvent.kind == "milestone", LifecycleEvent.occurred_at < cutoff)
-            .group_by(LifecycleEvent.account_id, LifecycleEvent.detail),
-            LifecycleEvent.account_id,
+            .where(
+                col(LifecycleEvent.kind) == "milestone", col(LifecycleEvent.occurred_at) < cutoff
+            )
+            .group_by(col(LifecycleEvent.account_id), col(LifecycleEvent.detail)),
+            col(LifecycleEvent.account_id),
             ids,
         )
     )
     for account_id, detail, first in rows:
         fact(account_id).milestones[detail or "milestone"] = first.date()
 
-    is_open = or_(Ticket.closed_at.is_(None), Ticket.closed_at >= cutoff)
+    is_open = or_(col(Ticket.closed_at).is_(None), col(Ticket.closed_at) >= cutoff)
     rows = session.execute(
         _restrict(
             select(
-                Ticket.account_id,
-                func.max(Ticket.opened_at),
+                col(Ticket.account_id),
+                func.max(col(Ticket.opened_at)),
                 func.count().filter(is_open),
             )
-            .where(Ticket.priority == "urgent", Ticket.opened_at < cutoff)
-            .group_by(Ticket.account_id),
-            Ticket.account_id,
+            .where(col(Ticket.priority) == "urgent", col(Ticket.opened_at) < cutoff)
+            .group_by(col(Ticket.account_id)),
+            col(Ticket.account_id),
             ids,
         )
     )
@@ -173,14 +183,14 @@ def _event_facts(
 
     rows = session.execute(
         _restrict(
-            select(Contact.account_id, Contact.role, func.max(Contact.left_at))
+            select(col(Contact.account_id), col(Contact.role), func.max(col(Contact.left_at)))
             .where(
-                Contact.left_at.is_not(None),
-                Contact.left_at < cutoff,
-                Contact.role.in_(("champion", "executive_sponsor")),
+                col(Contact.left_at).is_not(None),
+                col(Contact.left_at) < cutoff,
+                col(Contact.role).in_(("champion", "executive_sponsor")),
             )
-            .group_by(Contact.account_id, Contact.role),
-            Contact.account_id,
+            .group_by(col(Contact.account_id), col(Contact.role)),
+            col(Contact.account_id),
             ids,
         )
     )
@@ -191,41 +201,45 @@ def _event_facts(
             fact(account_id).sponsor_left_at = left_at
 
     latest_detractor = _restrict(
-        select(SurveyResponse.account_id, func.max(SurveyResponse.submitted_at).label("at"))
-        .where(
-            SurveyResponse.kind == "nps",
-            SurveyResponse.score <= DETRACTOR_MAX,
-            SurveyResponse.submitted_at < cutoff,
+        select(
+            col(SurveyResponse.account_id), func.max(col(SurveyResponse.submitted_at)).label("at")
         )
-        .group_by(SurveyResponse.account_id),
-        SurveyResponse.account_id,
+        .where(
+            col(SurveyResponse.kind) == "nps",
+            col(SurveyResponse.score) <= DETRACTOR_MAX,
+            col(SurveyResponse.submitted_at) < cutoff,
+        )
+        .group_by(col(SurveyResponse.account_id)),
+        col(SurveyResponse.account_id),
         ids,
     ).subquery()
     rows = session.execute(
         select(
-            SurveyResponse.account_id, SurveyResponse.submitted_at, func.min(SurveyResponse.score)
+            col(SurveyResponse.account_id),
+            col(SurveyResponse.submitted_at),
+            func.min(col(SurveyResponse.score)),
         )
         .join(
             latest_detractor,
             and_(
-                SurveyResponse.account_id == latest_detractor.c.account_id,
-                SurveyResponse.submitted_at == latest_detractor.c.at,
+                col(SurveyResponse.account_id) == latest_detractor.c.account_id,
+                col(SurveyResponse.submitted_at) == latest_detractor.c.at,
             ),
         )
-        .where(SurveyResponse.kind == "nps")
-        .group_by(SurveyResponse.account_id, SurveyResponse.submitted_at)
+        .where(col(SurveyResponse.kind) == "nps")
+        .group_by(col(SurveyResponse.account_id), col(SurveyResponse.submitted_at))
     )
     for account_id, at, score in rows:
         fact(account_id).last_detractor_at = at
         fact(account_id).last_detractor_score = score
 
-    unpaid = or_(Invoice.paid_at.is_(None), Invoice.paid_at >= cutoff)
+    unpaid = or_(col(Invoice.paid_at).is_(None), col(Invoice.paid_at) >= cutoff)
     rows = session.execute(
         _restrict(
-            select(Invoice.account_id, func.min(Invoice.due_at), func.count())
-            .where(unpaid, Invoice.due_at < dt.datetime.combine(as_of, dt.time()))
-            .group_by(Invoice.account_id),
-            Invoice.account_id,
+            select(col(Invoice.account_id), func.min(col(Invoice.due_at)), func.count())
+            .where(unpaid, col(Invoice.due_at) < dt.datetime.combine(as_of, dt.time()))
+            .group_by(col(Invoice.account_id)),
+            col(Invoice.account_id),
             ids,
         )
     )

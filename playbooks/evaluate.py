@@ -8,7 +8,7 @@ import logging
 from dataclasses import dataclass
 
 from sqlalchemy import case, func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from playbooks.account_context import AccountContext
 from playbooks.audit import SYSTEM_ACTOR
@@ -37,16 +37,16 @@ class Fired:
 
 def run_history(session: Session, names: list[str]) -> dict[tuple[str, str], RunHistory]:
     """Per (account, playbook): is a run active, and when did the last one end."""
-    ended = func.coalesce(PlaybookRun.closed_at, PlaybookRun.started_at)
+    ended = func.coalesce(col(PlaybookRun.closed_at), col(PlaybookRun.started_at))
     rows = session.execute(
         select(
-            PlaybookRun.account_id,
-            PlaybookRun.playbook,
-            func.max(case((PlaybookRun.status == "active", 1), else_=0)),
+            col(PlaybookRun.account_id),
+            col(PlaybookRun.playbook),
+            func.max(case((col(PlaybookRun.status) == "active", 1), else_=0)),
             func.max(ended),
         )
-        .where(PlaybookRun.playbook.in_(names))
-        .group_by(PlaybookRun.account_id, PlaybookRun.playbook)
+        .where(col(PlaybookRun.playbook).in_(names))
+        .group_by(col(PlaybookRun.account_id), col(PlaybookRun.playbook))
     )
     return {
         (account_id, playbook): RunHistory(bool(active), last)
@@ -75,7 +75,9 @@ def fired_triggers(
         for playbook in playbooks:
             if in_cooldown(history.get((ctx.account_id, playbook.name)), playbook, ctx.as_of):
                 continue
-            reasons = playbook.trigger.match(ctx)  # type: ignore[union-attr]
+            if playbook.trigger is None:  # started by hand only: never fires
+                continue
+            reasons = playbook.trigger.match(ctx)
             if reasons is not None:
                 fired.append(Fired(ctx, playbook, reasons))
     return fired
@@ -127,6 +129,6 @@ def _accounts(session: Session, ids: list[str]) -> dict[str, Account]:
     found: dict[str, Account] = {}
     for start in range(0, len(ids), IN_CHUNK):
         chunk = ids[start : start + IN_CHUNK]
-        for account in session.scalars(select(Account).where(Account.account_id.in_(chunk))):
+        for account in session.scalars(select(Account).where(col(Account.account_id).in_(chunk))):
             found[account.account_id] = account
     return found

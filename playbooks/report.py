@@ -21,7 +21,7 @@ from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 
 from sqlalchemy import func, or_, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from storage.models import AccountScore, LifecycleEvent, Outcome, PlaybookRun
 
@@ -59,8 +59,8 @@ def playbook_report(session: Session, *, since: dt.date, until: dt.date) -> list
     runs = list(
         session.scalars(
             select(PlaybookRun)
-            .where(PlaybookRun.started_at >= start, PlaybookRun.started_at < end)
-            .order_by(PlaybookRun.id)
+            .where(col(PlaybookRun.started_at) >= start, col(PlaybookRun.started_at) < end)
+            .order_by(col(PlaybookRun.id))
         )
     )
     if not runs:
@@ -69,33 +69,35 @@ def playbook_report(session: Session, *, since: dt.date, until: dt.date) -> list
         o.run_id: o
         for o in session.scalars(
             select(Outcome)
-            .join(PlaybookRun, PlaybookRun.id == Outcome.run_id)
-            .where(PlaybookRun.started_at >= start, PlaybookRun.started_at < end)
+            .join(PlaybookRun, col(PlaybookRun.id) == col(Outcome.run_id))
+            .where(col(PlaybookRun.started_at) >= start, col(PlaybookRun.started_at) < end)
         )
     }
     churned_at = dict(
         session.execute(
-            select(LifecycleEvent.account_id, func.min(LifecycleEvent.occurred_at))
+            select(col(LifecycleEvent.account_id), func.min(col(LifecycleEvent.occurred_at)))
             .where(
-                LifecycleEvent.kind == "churned",
-                LifecycleEvent.occurred_at >= start,
-                LifecycleEvent.occurred_at < end,
+                col(LifecycleEvent.kind) == "churned",
+                col(LifecycleEvent.occurred_at) >= start,
+                col(LifecycleEvent.occurred_at) < end,
             )
-            .group_by(LifecycleEvent.account_id)
+            .group_by(col(LifecycleEvent.account_id))
         ).all()
     )
     band_entry: dict[str, dict[str, dt.date]] = defaultdict(dict)  # band -> account -> first
     for account_id, band, first in session.execute(
-        select(AccountScore.account_id, AccountScore.band, func.min(AccountScore.as_of))
-        .where(AccountScore.as_of >= since, AccountScore.as_of <= until)
-        .group_by(AccountScore.account_id, AccountScore.band)
+        select(
+            col(AccountScore.account_id), col(AccountScore.band), func.min(col(AccountScore.as_of))
+        )
+        .where(col(AccountScore.as_of) >= since, col(AccountScore.as_of) <= until)
+        .group_by(col(AccountScore.account_id), col(AccountScore.band))
     ):
         band_entry[band][account_id] = first
     with_run: dict[str, set[str]] = defaultdict(set)  # playbook -> accounts with a run
     for account_id, playbook in session.execute(
-        select(PlaybookRun.account_id, PlaybookRun.playbook).where(
-            PlaybookRun.started_at < end,
-            or_(PlaybookRun.closed_at.is_(None), PlaybookRun.closed_at >= start),
+        select(col(PlaybookRun.account_id), col(PlaybookRun.playbook)).where(
+            col(PlaybookRun.started_at) < end,
+            or_(col(PlaybookRun.closed_at).is_(None), col(PlaybookRun.closed_at) >= start),
         )
     ):
         with_run[playbook].add(account_id)
