@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import exists, or_, select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from playbooks.account_context import AccountContext
 from playbooks.audit import SYSTEM_ACTOR, audit, check_source
@@ -85,8 +85,8 @@ def get_step(session: Session, step_id: int) -> PlaybookStep:
 def run_steps(session: Session, run_id: int) -> list[PlaybookStep]:
     query = (
         select(PlaybookStep)
-        .where(PlaybookStep.run_id == run_id)
-        .order_by(PlaybookStep.position)
+        .where(col(PlaybookStep.run_id) == run_id)
+        .order_by(col(PlaybookStep.position))
         .execution_options(populate_existing=True)
     )
     return list(session.scalars(query))
@@ -104,8 +104,8 @@ def _bump(session: Session, run_id: int) -> None:
     """Increment the run's version: takes the run's row lock until the transaction ends."""
     session.execute(
         update(PlaybookRun)
-        .where(PlaybookRun.id == run_id)
-        .values(version=PlaybookRun.version + 1)
+        .where(col(PlaybookRun.id) == run_id)
+        .values(version=col(PlaybookRun.version) + 1)
         .execution_options(synchronize_session="fetch")
     )
 
@@ -123,22 +123,22 @@ def start_run(
     """Start `playbook` for one account now, unless it is already active there."""
     check_source(source)
     account = session.scalars(
-        select(Account).where(Account.account_id == account_id).with_for_update()
+        select(Account).where(col(Account.account_id) == account_id).with_for_update()
     ).first()
     today = clock.now().date()
     score = session.scalars(
         select(AccountScore)
-        .where(AccountScore.account_id == account_id, AccountScore.as_of <= today)
-        .order_by(AccountScore.as_of.desc())
+        .where(col(AccountScore.account_id) == account_id, col(AccountScore.as_of) <= today)
+        .order_by(col(AccountScore.as_of).desc())
         .limit(1)
     ).first()
     if account is None and score is None:
         raise NotFound(f"account {account_id} does not exist")
     active = session.scalars(
         select(PlaybookRun).where(
-            PlaybookRun.account_id == account_id,
-            PlaybookRun.playbook == playbook.name,
-            PlaybookRun.status == "active",
+            col(PlaybookRun.account_id) == account_id,
+            col(PlaybookRun.playbook) == playbook.name,
+            col(PlaybookRun.status) == "active",
         )
     ).first()
     if active is not None:
@@ -152,9 +152,9 @@ def start_run(
         anchor = score.renewal_date if score is not None else None
         if anchor is None:
             anchor = session.scalars(
-                select(Contract.end_date)
-                .where(Contract.account_id == account_id, Contract.end_date >= today)
-                .order_by(Contract.end_date)
+                select(col(Contract.end_date))
+                .where(col(Contract.account_id) == account_id, col(Contract.end_date) >= today)
+                .order_by(col(Contract.end_date))
                 .limit(1)
             ).first()
         if anchor is None:
@@ -192,7 +192,7 @@ def advance_step(
     now = clock.now()
     moved = session.execute(
         update(PlaybookStep)
-        .where(PlaybookStep.id == step_id, PlaybookStep.status == "open")
+        .where(col(PlaybookStep.id) == step_id, col(PlaybookStep.status) == "open")
         .values(status=status, done_at=now, done_by=actor, note=note)
         .execution_options(synchronize_session="fetch")
     )
@@ -201,7 +201,7 @@ def advance_step(
         raise InvalidTransition(
             f"step {step_id} is already {step.status} (by {step.done_by} at {_when(step.done_at)})"
         )
-    _bump(session, run.id)  # type: ignore[arg-type]
+    _bump(session, step.run_id)  # = run.id (`run` was loaded by step.run_id)
     audit(
         session,
         clock=clock,
@@ -220,11 +220,13 @@ def advance_step(
 def _complete_if_finished(
     session: Session, run: PlaybookRun, *, actor: str, source: str, clock: Clock
 ) -> None:
-    still_open = exists().where(PlaybookStep.run_id == run.id, PlaybookStep.status == "open")
+    still_open = exists().where(
+        col(PlaybookStep.run_id) == run.id, col(PlaybookStep.status) == "open"
+    )
     completed = session.execute(
         update(PlaybookRun)
-        .where(PlaybookRun.id == run.id, PlaybookRun.status == "active", ~still_open)
-        .values(status="completed", closed_at=clock.now(), version=PlaybookRun.version + 1)
+        .where(col(PlaybookRun.id) == run.id, col(PlaybookRun.status) == "active", ~still_open)
+        .values(status="completed", closed_at=clock.now(), version=col(PlaybookRun.version) + 1)
         .execution_options(synchronize_session="fetch")
     )
     if completed.rowcount == 1:  # type: ignore[attr-defined]
@@ -263,7 +265,7 @@ def assign(
         previous = step.owner
         moved = session.execute(
             update(PlaybookStep)
-            .where(PlaybookStep.id == step_id, PlaybookStep.status == "open")
+            .where(col(PlaybookStep.id) == step_id, col(PlaybookStep.status) == "open")
             .values(owner=owner)
             .execution_options(synchronize_session="fetch")
         )
@@ -273,7 +275,7 @@ def assign(
                 f"cannot reassign step {step_id}: it is already {step.status} "
                 f"(by {step.done_by} at {_when(step.done_at)})"
             )
-        _bump(session, run.id)  # type: ignore[arg-type]
+        _bump(session, step.run_id)  # = run.id (`run` was loaded by step.run_id)
         audit(
             session,
             clock=clock,
@@ -285,12 +287,13 @@ def assign(
             detail={"run_id": run.id, "from": previous, "to": owner},
         )
         return step
-    run = get_run(session, run_id)  # type: ignore[arg-type]
+    assert run_id is not None  # exactly one of step_id and run_id, checked above
+    run = get_run(session, run_id)
     previous = run.owner
     moved = session.execute(
         update(PlaybookRun)
-        .where(PlaybookRun.id == run_id, PlaybookRun.status == "active")
-        .values(owner=owner, version=PlaybookRun.version + 1)
+        .where(col(PlaybookRun.id) == run_id, col(PlaybookRun.status) == "active")
+        .values(owner=owner, version=col(PlaybookRun.version) + 1)
         .execution_options(synchronize_session="fetch")
     )
     session.refresh(run)
@@ -299,10 +302,10 @@ def assign(
     session.execute(
         update(PlaybookStep)
         .where(
-            PlaybookStep.run_id == run_id,
-            PlaybookStep.status == "open",
-            PlaybookStep.owner_role == "csm",
-            or_(PlaybookStep.owner.is_(None), PlaybookStep.owner == previous),
+            col(PlaybookStep.run_id) == run_id,
+            col(PlaybookStep.status) == "open",
+            col(PlaybookStep.owner_role) == "csm",
+            or_(col(PlaybookStep.owner).is_(None), col(PlaybookStep.owner) == previous),
         )
         .values(owner=owner)
         .execution_options(synchronize_session="fetch")
@@ -364,7 +367,7 @@ def log_outcome(
         raise PlaybookError(f"unknown outcome {kind!r}; one of {', '.join(OUTCOME_KINDS)}")
     run = get_run(session, run_id)
     _bump(session, run_id)  # serialises concurrent outcomes for this run
-    existing = session.scalars(select(Outcome).where(Outcome.run_id == run_id)).first()
+    existing = session.scalars(select(Outcome).where(col(Outcome.run_id) == run_id)).first()
     if existing is not None:
         raise InvalidTransition(
             f"run {run_id} already has the outcome {existing.kind} "
@@ -432,26 +435,26 @@ def open_steps_for(session: Session, owner: str) -> list[tuple[PlaybookStep, Pla
     assigned to them, and unassigned steps of runs they own."""
     query = (
         select(PlaybookStep, PlaybookRun)
-        .join(PlaybookRun, PlaybookRun.id == PlaybookStep.run_id)
+        .join(PlaybookRun, col(PlaybookRun.id) == col(PlaybookStep.run_id))
         .where(
-            PlaybookStep.status == "open",
-            PlaybookRun.status == "active",
+            col(PlaybookStep.status) == "open",
+            col(PlaybookRun.status) == "active",
             or_(
-                PlaybookStep.owner == owner,
-                (PlaybookStep.owner.is_(None)) & (PlaybookRun.owner == owner),
+                col(PlaybookStep.owner) == owner,
+                (col(PlaybookStep.owner).is_(None)) & (col(PlaybookRun.owner) == owner),
             ),
         )
-        .order_by(PlaybookStep.due_at, PlaybookStep.id)
+        .order_by(col(PlaybookStep.due_at), col(PlaybookStep.id))
     )
     rows = session.execute(query.execution_options(populate_existing=True))
     return [(step, run) for step, run in rows]
 
 
 def active_runs(session: Session, account_ids: Sequence[str] | None = None) -> list[PlaybookRun]:
-    query = select(PlaybookRun).where(PlaybookRun.status == "active")
+    query = select(PlaybookRun).where(col(PlaybookRun.status) == "active")
     if account_ids is not None:
-        query = query.where(PlaybookRun.account_id.in_(list(account_ids)))
-    return list(session.scalars(query.order_by(PlaybookRun.started_at)))
+        query = query.where(col(PlaybookRun.account_id).in_(list(account_ids)))
+    return list(session.scalars(query.order_by(col(PlaybookRun.started_at))))
 
 
 def _update_active_run(session: Session, run_id: int, what: str, **values: Any) -> PlaybookRun:
@@ -460,8 +463,8 @@ def _update_active_run(session: Session, run_id: int, what: str, **values: Any) 
     run = get_run(session, run_id)
     moved = session.execute(
         update(PlaybookRun)
-        .where(PlaybookRun.id == run_id, PlaybookRun.status == "active")
-        .values(**values, version=PlaybookRun.version + 1)
+        .where(col(PlaybookRun.id) == run_id, col(PlaybookRun.status) == "active")
+        .values(**values, version=col(PlaybookRun.version) + 1)
         .execution_options(synchronize_session="fetch")
     )
     session.refresh(run)

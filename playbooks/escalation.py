@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import or_, select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from playbooks.audit import SYSTEM_ACTOR, audit
 from playbooks.model import ROLE_TIER, TIERS
@@ -59,17 +59,22 @@ def escalate_overdue(session: Session, *, clock: Clock, grace_hours: float) -> l
     grace = dt.timedelta(hours=grace_hours)
     rows = session.execute(
         select(PlaybookStep, PlaybookRun)
-        .join(PlaybookRun, PlaybookRun.id == PlaybookStep.run_id)
+        .join(PlaybookRun, col(PlaybookRun.id) == col(PlaybookStep.run_id))
         .where(
-            PlaybookStep.status == "open",
-            PlaybookRun.status == "active",
-            PlaybookStep.escalation_tier < TOP_TIER,
-            PlaybookStep.due_at <= now - grace,
-            or_(PlaybookRun.snoozed_until.is_(None), PlaybookRun.snoozed_until <= now - grace),
+            col(PlaybookStep.status) == "open",
+            col(PlaybookRun.status) == "active",
+            col(PlaybookStep.escalation_tier) < TOP_TIER,
+            col(PlaybookStep.due_at) <= now - grace,
+            or_(
+                col(PlaybookRun.snoozed_until).is_(None),
+                col(PlaybookRun.snoozed_until) <= now - grace,
+            ),
         )
-        .order_by(PlaybookStep.due_at, PlaybookStep.id)
+        .order_by(col(PlaybookStep.due_at), col(PlaybookStep.id))
     )
-    escalations = []
+    escalations: list[Escalation] = []
+    step: PlaybookStep
+    run: PlaybookRun
     for step, run in rows:
         target = target_tier(step.owner_role, step.due_at, run.snoozed_until, now, grace)
         current = step.escalation_tier
@@ -78,9 +83,9 @@ def escalate_overdue(session: Session, *, clock: Clock, grace_hours: float) -> l
         moved = session.execute(
             update(PlaybookStep)
             .where(
-                PlaybookStep.id == step.id,
-                PlaybookStep.status == "open",
-                PlaybookStep.escalation_tier == current,
+                col(PlaybookStep.id) == step.id,
+                col(PlaybookStep.status) == "open",
+                col(PlaybookStep.escalation_tier) == current,
             )
             .values(escalation_tier=target, escalated_at=now)
             .execution_options(synchronize_session="fetch")
@@ -89,8 +94,8 @@ def escalate_overdue(session: Session, *, clock: Clock, grace_hours: float) -> l
             continue  # advanced or escalated meanwhile
         session.execute(
             update(PlaybookRun)
-            .where(PlaybookRun.id == run.id)
-            .values(version=PlaybookRun.version + 1)
+            .where(col(PlaybookRun.id) == run.id)
+            .values(version=col(PlaybookRun.version) + 1)
             .execution_options(synchronize_session="fetch")
         )
         overdue = (now - step.due_at).total_seconds() / 3600
@@ -112,10 +117,11 @@ def escalate_overdue(session: Session, *, clock: Clock, grace_hours: float) -> l
             },
         )
         session.refresh(step)
+        assert step.id is not None and run.id is not None  # rows read from the database
         escalations.append(
             Escalation(
-                step_id=step.id,  # type: ignore[arg-type]
-                run_id=run.id,  # type: ignore[arg-type]
+                step_id=step.id,
+                run_id=run.id,
                 account_id=run.account_id,
                 playbook=run.playbook,
                 title=step.title,

@@ -7,16 +7,24 @@ accounts at once: runs, then their steps and audit entries, are inserted in bulk
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy import insert, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from playbooks.account_context import AccountContext
 from playbooks.model import ROLE_TIER, Playbook
 from playbooks.templates import render
 from storage.clock import Clock
 from storage.models import Account, AuditLog, PlaybookRun, PlaybookStep
+
+if TYPE_CHECKING:
+    from sqlalchemy import Table
+    from sqlalchemy.dialects import postgresql, sqlite
+
+_T = TypeVar("_T")
 
 
 @dataclass(slots=True)
@@ -58,7 +66,9 @@ def template_values(request: RunRequest) -> dict[str, object | None]:
     }
 
 
-def due_at(playbook: Playbook, index: int, started_at: dt.datetime, anchor: dt.date | None):
+def due_at(
+    playbook: Playbook, index: int, started_at: dt.datetime, anchor: dt.date | None
+) -> dt.datetime:
     """When step `index` is due: its day offset from the start or from the anchor date.
 
     A step whose date has already passed when the run starts (a renewal run started 90
@@ -167,17 +177,20 @@ def create_runs(
                 },
             }
         )
-    for table, rows in ((PlaybookStep.__table__, steps), (AuditLog.__table__, audits)):  # type: ignore[attr-defined]
-        for chunk in _chunks(rows):
-            session.execute(insert(table), chunk)  # executemany (pipelined on psycopg)
+    for table, table_rows in ((PlaybookStep.__table__, steps), (AuditLog.__table__, audits)):  # type: ignore[attr-defined]
+        for row_chunk in _chunks(table_rows):
+            session.execute(insert(table), row_chunk)  # executemany (pipelined on psycopg)
     runs: dict[int, PlaybookRun] = {}
-    for chunk in _chunks(run_ids):
-        for run in session.scalars(select(PlaybookRun).where(PlaybookRun.id.in_(chunk))):
-            runs[run.id] = run  # type: ignore[index]
+    for id_chunk in _chunks(run_ids):
+        for run in session.scalars(select(PlaybookRun).where(col(PlaybookRun.id).in_(id_chunk))):
+            assert run.id is not None  # read back from the database
+            runs[run.id] = run
     return [runs[run_id] for run_id in run_ids]
 
 
-def _dialect_insert(session: Session):  # type: ignore[no-untyped-def]
+def _dialect_insert(
+    session: Session,
+) -> Callable[[Table], postgresql.Insert | sqlite.Insert]:
     """INSERT with ON CONFLICT support for the session's database (PostgreSQL, SQLite)."""
     if session.get_bind().dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -192,5 +205,5 @@ def _owner(request: RunRequest) -> str | None:
     return request.account.owner if request.account else None
 
 
-def _chunks(items: list, size: int = 2000) -> list[list]:  # type: ignore[type-arg]
+def _chunks(items: list[_T], size: int = 2000) -> list[list[_T]]:
     return [items[start : start + size] for start in range(0, len(items), size)]
