@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import numpy as np
+import pytest
 
 from scoring.config import default_config
 from scoring.signals.usage import feature_signals
@@ -15,11 +16,25 @@ END = dt.datetime(2026, 6, 2)
 
 
 def test_days_between_datetimes_dates_none_and_text() -> None:
-    moments = [dt.datetime(2026, 6, 1, 12, 0, 0, 900_000), dt.date(2026, 5, 30), None]
-    want = [0.5, 3.0, np.nan]  # seconds truncated, a date is its midnight, None unknown
-    np.testing.assert_array_equal(days_between(END, moments), want)
-    text = [*moments, "2026-05-31 06:00:00"]  # text (SQLite) takes the other path
-    np.testing.assert_array_equal(days_between(END, text), [*want, 1.75])
+    naive = [
+        dt.datetime(2026, 6, 1, 12, 0, 0, 900_000),
+        None,
+        dt.datetime(1969, 12, 31, 23, 59, 59, 500_000),
+    ]
+    # Seconds truncated (floored) as numpy does; None unknown.
+    want = [0.5, np.nan, (END - dt.datetime(1969, 12, 31, 23, 59, 59)) / dt.timedelta(days=1)]
+    np.testing.assert_array_equal(days_between(END, naive), want)
+    numpy_way = np.full(3, np.nan)
+    numpy_way[[0, 2]] = (
+        np.datetime64(END, "s") - np.array([naive[0], naive[2]], dtype="datetime64[s]")
+    ).astype("timedelta64[us]").astype(float) / 86_400e6
+    np.testing.assert_array_equal(days_between(END, naive), numpy_way)
+    # A date is its midnight; text (SQLite) and aware datetimes take the general path.
+    mixed = [*naive, dt.date(2026, 5, 30), "2026-05-31 06:00:00"]
+    np.testing.assert_array_equal(days_between(END, mixed), [*want, 3.0, 1.75])
+    aware = [dt.datetime(2026, 6, 1, 12, tzinfo=dt.UTC), None]
+    with pytest.warns(UserWarning):  # numpy's, as before
+        np.testing.assert_array_equal(days_between(END, aware), [0.5, np.nan])
     assert days_between(END, []).shape == (0,)
     np.testing.assert_array_equal(days_between(END, [None, None]), [np.nan, np.nan])
 

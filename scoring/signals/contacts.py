@@ -9,6 +9,7 @@ contact never seen at all counts as silent since the account began (at most
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Any
 
 import numpy as np
@@ -119,12 +120,16 @@ def contact_signals(
         left_recently = of_role & gone & (gone_days <= 90)
         out[f"{prefix}_left"] = np.minimum(population.bincount(pos, left_recently), 1.0)
         had_role = population.bincount(pos, of_role) > 0
-        for i in np.flatnonzero(had_role | (who >= 0)):
+        # Plain lists: indexing numpy arrays one element at a time costs more than the dicts.
+        who_of, best_of = who.tolist(), best.tolist()
+        left_of = out[f"{prefix}_left"].tolist()
+        for i in np.flatnonzero(had_role | (who >= 0)).tolist():
+            contact, days = who_of[i], best_of[i]
             details[i][role] = {
-                "contact": names[who[i]] if who[i] >= 0 else None,
-                "silent_days": None if np.isnan(best[i]) else int(best[i]),
-                "present": bool(who[i] >= 0),
-                "left_recently": bool(out[f"{prefix}_left"][i]),
+                "contact": names[contact] if contact >= 0 else None,
+                "silent_days": None if math.isnan(days) else int(days),
+                "present": contact >= 0,
+                "left_recently": bool(left_of[i]),
             }
     population.extras["roles"] = details
     # Multithreading: engaged key people per account against a target growing with ARR.
