@@ -17,7 +17,7 @@ from sqlalchemy import Connection, select
 
 from scoring.config import SignalParams
 from scoring.signals.activity import ContactActivity
-from scoring.signals.sql import restrict, table
+from scoring.signals.sql import columns, restrict, table
 from scoring.signals.window import Population, Window
 from storage.models import Contact
 
@@ -52,19 +52,18 @@ def contact_signals(
     activities: list[ContactActivity],
 ) -> dict[str, np.ndarray]:
     """Stakeholder signals from `fetch_contacts`'s rows and every source's activity."""
-    keys: dict[tuple[str, str], int] = {}
-    names: list[str | None] = []
-    roles: list[str | None] = []
-    left_at: list[dt.datetime | None] = []
-    account_of: list[str] = []
-    for account_id, contact_id, name, role, left in rows:
-        keys[(account_id, contact_id)] = len(names)
-        names.append(name or contact_id)
-        roles.append(role)
-        left_at.append(left)
-        account_of.append(account_id)
-    for activity in activities:  # contacts seen in activity but missing from contacts
-        for account_id, contact_id in zip(activity.account_ids, activity.contact_ids, strict=True):
+    # Whole columns at a time (C loops): a portfolio has ~7 contacts an account and each
+    # source's activity is matched against them by (account_id, contact_id).
+    accounts, contacts, contact_names, contact_roles, departures = columns(rows, 5)
+    # A repeated key keeps its last row, as assigning one row at a time did.
+    keys = dict(zip(zip(accounts, contacts, strict=True), range(len(rows)), strict=True))
+    names: list[str | None] = [n or c for n, c in zip(contact_names, contacts, strict=True)]
+    roles: list[str | None] = list(contact_roles)
+    left_at: list[dt.datetime | None] = list(departures)
+    account_of: list[str] = list(accounts)
+    pairs = [list(zip(a.account_ids, a.contact_ids, strict=True)) for a in activities]
+    for seen in pairs:  # contacts seen in activity but missing from contacts
+        for account_id, contact_id in [k for k in seen if k not in keys]:
             if (account_id, contact_id) not in keys:
                 keys[(account_id, contact_id)] = len(names)
                 names.append(contact_id)
@@ -76,13 +75,10 @@ def contact_signals(
     days_since = np.full(m, np.nan)
     recent = np.zeros(m, dtype=bool)
     earlier = np.zeros(m, dtype=bool)
-    for activity in activities:
-        if not activity.account_ids:
+    for activity, seen in zip(activities, pairs, strict=True):
+        if not seen:
             continue
-        idx = np.fromiter(
-            (keys[k] for k in zip(activity.account_ids, activity.contact_ids, strict=True)),
-            dtype=np.int64,
-        )
+        idx = np.fromiter(map(keys.__getitem__, seen), dtype=np.int64, count=len(seen))
         np.fmin.at(days_since, idx, activity.days_since)
         recent[idx] |= activity.recent
         earlier[idx] |= activity.earlier
