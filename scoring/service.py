@@ -22,6 +22,7 @@ from scoring.churn.apply import ChurnPredictions, churn_predictions
 from scoring.config import ScoringConfig, default_config, load_config
 from scoring.expansion import expansion_reasons, expansion_scores
 from scoring.explain import explain_all
+from scoring.gc_pause import gc_paused
 from scoring.health import NEUTRAL_POINT, health_scores
 from scoring.signals import SignalFrame, compute_signals
 from scoring.stakeholders import stakeholders_summary
@@ -90,6 +91,17 @@ def score_portfolio(
     frame: SignalFrame | None = None,
 ) -> list[AccountScore]:
     """Score every account live as of `as_of`, replace that date's rows, return them."""
+    with gc_paused():
+        return _score_portfolio(engine, as_of, config, clock, frame)
+
+
+def _score_portfolio(
+    engine: Engine,
+    as_of: dt.date,
+    config: ScoringConfig | Path | str | None,
+    clock: Clock,
+    frame: SignalFrame | None,
+) -> list[AccountScore]:
     cfg = resolve_config(config)
     if frame is None:
         frame = compute_signals(engine, as_of, params=cfg.signal_params)

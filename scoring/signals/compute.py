@@ -18,6 +18,7 @@ import numpy as np
 from sqlalchemy import Connection, Engine
 
 from scoring.config import SignalParams, default_config
+from scoring.gc_pause import gc_paused
 from scoring.signals.accounts import load_population
 from scoring.signals.contacts import contact_signals, fetch_contacts, multithreading_target
 from scoring.signals.frame import SignalFrame
@@ -84,6 +85,13 @@ def compute_signals(
     params: SignalParams | None = None,
 ) -> SignalFrame:
     """The SignalFrame of every account live as of `as_of` (or of those in `account_ids`)."""
+    with gc_paused():
+        return _compute(engine, as_of, account_ids, params)
+
+
+def _compute(
+    engine: Engine, as_of: dt.date, account_ids: list[str] | None, params: SignalParams | None
+) -> SignalFrame:
     if isinstance(as_of, dt.datetime):
         as_of = as_of.date()
     params = params or default_config().signal_params
