@@ -345,11 +345,13 @@ def _rollup(rows: RollupRows, win: Window, population: Population) -> _UsageRoll
             account_ids=key_accounts,
             contact_ids=key_contacts,
             days_since=last_seen,
-            recent=active[:, :30].any(axis=1),
-            earlier=active[:, 30:90].any(axis=1),
+            recent=np.any(active[:, :30], axis=1),
+            earlier=np.any(active[:, 30:90], axis=1),
         ),
-        previous=active[:, 30:60].any(axis=1),
-        weeks_active=active[:, : 7 * SATURATION_WEEKS].reshape(-1, SATURATION_WEEKS, 7).any(axis=2),
+        previous=np.any(active[:, 30:60], axis=1),
+        weeks_active=np.any(
+            active[:, : 7 * SATURATION_WEEKS].reshape(-1, SATURATION_WEEKS, 7), axis=2
+        ),
     )
 
 

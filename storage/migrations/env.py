@@ -29,7 +29,10 @@ def include_object(obj, name, type_, reflected, compare_to):  # type: ignore[no-
 def run_migrations_online() -> None:
     engine = config.attributes.get("engine")
     if engine is None:
-        engine = create_engine(config.get_main_option("sqlalchemy.url"))
+        url = config.get_main_option("sqlalchemy.url")
+        if url is None:
+            raise RuntimeError("alembic: pass an engine or set sqlalchemy.url")
+        engine = create_engine(url)
     with engine.begin() as connection:
         context.configure(
             connection=connection,
