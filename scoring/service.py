@@ -22,13 +22,13 @@ from scoring.churn.apply import ChurnPredictions, churn_predictions
 from scoring.config import ScoringConfig, default_config, load_config
 from scoring.expansion import expansion_reasons, expansion_scores
 from scoring.explain import explain_all
-from scoring.gc_pause import gc_paused
 from scoring.health import NEUTRAL_POINT, health_scores
 from scoring.signals import SignalFrame, compute_signals
 from scoring.stakeholders import stakeholders_summary
 from scoring.store import replace_scores
 from scoring.trend import attention
 from storage.clock import Clock
+from storage.gc_pause import gc_paused
 from storage.models import AccountScore
 
 TREND_DAYS = (7, 30)

@@ -18,7 +18,6 @@ import numpy as np
 from sqlalchemy import Connection, Engine
 
 from scoring.config import SignalParams, default_config
-from scoring.gc_pause import gc_paused
 from scoring.signals.accounts import load_population
 from scoring.signals.contacts import contact_signals, fetch_contacts, multithreading_target
 from scoring.signals.frame import SignalFrame
@@ -35,6 +34,7 @@ from scoring.signals.usage import (
     usage_signals,
 )
 from scoring.signals.window import Window
+from storage.gc_pause import gc_paused
 
 POSTGRES_WORK_MEM = "256MB"
 T = TypeVar("T")

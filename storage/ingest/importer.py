@@ -8,15 +8,14 @@ Memory stays flat in file size: rows flow through in batches.
 
 from __future__ import annotations
 
-import gc
 import time
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import Engine, text
 
+from storage.gc_pause import gc_paused
 from storage.ingest.contract import ENTITIES, FORMATS, REQUIRED_FILES, Entity, entity_named
 from storage.ingest.problems import ROW, ContractViolation, Problem
 from storage.ingest.readers import JsonLinesSource, Source, open_source
@@ -106,20 +105,6 @@ class ImportReport:
 
     def all_warnings(self) -> list[str]:
         return [*self.warnings, *(w for report in self.files for w in report.warnings)]
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector during a bulk load: batches allocate millions of
-    short-lived tuples that hold no cycles, and repeated collections over them cost a
-    quarter of the import. Reference counting still frees every batch."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def load_account_ids(engine: Engine) -> set[str]:
@@ -249,7 +234,7 @@ def import_source(
 
     tell(0)
     failed = bool(source.file_problems)
-    with _collector_paused(), engine.connect() as connection:
+    with gc_paused(), engine.connect() as connection:
         transaction = connection.begin()
         try:
             writer = make_writer(connection, entity)

@@ -6,7 +6,7 @@ import gc
 
 import pytest
 
-from scoring.gc_pause import gc_paused
+from storage.gc_pause import gc_paused
 
 
 def test_paused_inside_restored_after_even_on_error() -> None:
