@@ -9,10 +9,13 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from scoring.churn.config import TrainingConfig
 
 DEFAULT_DATABASE_URL = "sqlite:///csbot.db"
 
@@ -118,6 +121,20 @@ class Settings(BaseSettings):
         if upper not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
             raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
         return upper
+
+    def churn_training(
+        self, horizon_days: int | None = None, snapshot_every_days: int = 7
+    ) -> TrainingConfig:
+        """The churn `TrainingConfig` these settings ask for (CSBOT_CHURN_HORIZON_DAYS and
+        CSBOT_RISK_ALERT_THRESHOLD), shared by `csbot train`, `csbot backtest` and the
+        weekly retrain job."""
+        from scoring.churn.config import TrainingConfig
+
+        return TrainingConfig(
+            horizon_days=horizon_days or self.churn_horizon_days,
+            alert_threshold=self.risk_alert_threshold,
+            snapshot_every_days=snapshot_every_days,
+        )
 
     @property
     def slack_online(self) -> bool:

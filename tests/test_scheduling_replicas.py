@@ -23,6 +23,7 @@ from bot.scheduling.service import INSTANCE_LEASE, CsbotScheduler, InstanceAlrea
 from bot.settings import load_settings
 from storage import migrate
 from storage.models.delivery import JobRun
+from tests.polling import wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -63,16 +64,6 @@ def _runs(engine) -> list[JobRun]:
         return list(session.exec(select(JobRun).where(JobRun.job == "replica-probe")))
 
 
-def _wait(condition, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def test_two_postgres_replicas_run_a_job_once_and_take_over_from_a_dead_one(empty_engine):
     if empty_engine.dialect.name != "postgresql":
         pytest.skip("replicas need PostgreSQL (SQLite is single-instance; see the next test)")
@@ -93,8 +84,11 @@ def test_two_postgres_replicas_run_a_job_once_and_take_over_from_a_dead_one(empt
     ]
     try:
         pids = {child.pid: child for child in children}
-        running = _wait(
-            lambda: [run for run in _runs(empty_engine) if run.status == "running"], 20, "a run"
+        running = wait_until(
+            lambda: [run for run in _runs(empty_engine) if run.status == "running"],
+            20,
+            "a run",
+            poll=0.05,
         )
         time.sleep(1.5)  # both replicas have fired several times by now
         assert len([run for run in _runs(empty_engine) if run.status == "running"]) == 1
@@ -103,8 +97,11 @@ def test_two_postgres_replicas_run_a_job_once_and_take_over_from_a_dead_one(empt
         assert holder_pid in pids
         pids[holder_pid].send_signal(signal.SIGKILL)
         killed_at = time.monotonic()
-        done = _wait(
-            lambda: [run for run in _runs(empty_engine) if run.status == "ok"], 20, "takeover"
+        done = wait_until(
+            lambda: [run for run in _runs(empty_engine) if run.status == "ok"],
+            20,
+            "takeover",
+            poll=0.05,
         )
         took_over_after = time.monotonic() - killed_at
         (ok,) = done

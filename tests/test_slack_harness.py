@@ -30,6 +30,7 @@ from bot.slack.app import create_bolt_app
 from bot.web.slack import slack_routes
 from storage.clock import FixedClock
 from storage.models import Account, AccountScore, Contract, SlackUser
+from tests.polling import wait_until
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 CSM = ("csm@example.com", "UCSM")
@@ -173,13 +174,7 @@ class Bot:
 
     # -- observing ---------------------------------------------------------------------------
     def wait_for(self, what: Callable[[], Any], timeout: float = 8.0, message: str = "") -> Any:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            found = what()
-            if found:
-                return found
-            time.sleep(0.02)
-        raise AssertionError(f"timed out waiting for {message or what}")
+        return wait_until(what, timeout, message)
 
     def calls(self, method: str) -> list[Any]:
         return self.fake.calls_to(method)

@@ -31,6 +31,7 @@ from bot.settings import load_settings
 from bot.slack.socket import socket_mode_handler
 from storage.clock import FixedClock
 from storage.models import AuditLog, PlaybookRun, PlaybookStep
+from tests import polling
 from tests.fakes.slack_server import FakeSlack
 from tests.fakes.socket_mode_server import ACK_DEADLINE, Ack, FakeSocketMode
 from tests.test_slack_actions import click_button, count, note, start_run
@@ -50,14 +51,8 @@ RESPONSE_PAYLOAD_TYPES = {"view_submission", "block_suggestion"}
 
 
 def wait_until(what: Callable[[], Any], timeout: float = STOP_TIMEOUT, message: str = "") -> Any:
-    """Poll `what` until it is truthy or the deadline passes (then fail)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = what()
-        if found:
-            return found
-        time.sleep(0.01)
-    raise AssertionError(f"timed out waiting for {message or what}")
+    """The shared poll, with this file's shorter default deadline."""
+    return polling.wait_until(what, timeout, message, poll=0.01)
 
 
 def envelope_of(body: str, content_type: str) -> tuple[str, dict[str, Any]]:

@@ -60,16 +60,6 @@ def metrics_table(title: str, rows: dict[str, dict[str, Any]]) -> Table:
     return table
 
 
-def _training_config(runtime: Any, horizon_days: int | None, snapshot_days: int) -> Any:
-    from scoring.churn.config import TrainingConfig
-
-    return TrainingConfig(
-        horizon_days=horizon_days or runtime.settings.churn_horizon_days,
-        alert_threshold=runtime.settings.risk_alert_threshold,
-        snapshot_every_days=snapshot_days,
-    )
-
-
 def _train_feature_file(
     path: Path, label: str | None, id_column: str | None, console: Console
 ) -> None:
@@ -135,7 +125,7 @@ def train(
     from scoring.churn.train import TrainingError, train_and_promote
 
     runtime = build_runtime()
-    cfg = _training_config(runtime, horizon_days, snapshot_days)
+    cfg = runtime.settings.churn_training(horizon_days, snapshot_days)
     cutoff = as_of.date() if as_of else runtime.clock.now().date()
     try:
         with console.status(f"Building snapshots up to {cutoff} and training…"):
@@ -238,7 +228,7 @@ def backtest(
     if output not in ("table", "json"):
         raise CliError(f"--format: {output!r} is not one of table, json")
     runtime = build_runtime()
-    cfg = _training_config(runtime, horizon_days, snapshot_days)
+    cfg = runtime.settings.churn_training(horizon_days, snapshot_days)
     console = make_console(stderr=output == "json")
     try:
         with console.status("Replaying history…") as status:

@@ -118,21 +118,16 @@ def retrain(runtime: Runtime, clock: Clock) -> dict[str, Any]:
     Without enough history (no churn yet, a new install) it reports why and changes
     nothing, so the job is safe to schedule from day one.
     """
-    from scoring.churn.config import TrainingConfig
     from scoring.churn.snapshots import default_signals_fn
     from scoring.churn.train import TrainingError, train_and_promote
 
     as_of = local_date(clock, runtime.settings.timezone)
-    cfg = TrainingConfig(
-        horizon_days=runtime.settings.churn_horizon_days,
-        alert_threshold=runtime.settings.risk_alert_threshold,
-    )
     try:
         report = train_and_promote(
             runtime.engine,
             as_of,
             clock,
-            cfg=cfg,
+            cfg=runtime.settings.churn_training(),
             signals_fn=default_signals_fn(runtime.settings.scoring_config),
         )
     except TrainingError as error:
