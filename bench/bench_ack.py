@@ -39,8 +39,8 @@ def serve(port: int) -> None:
     import uvicorn
     from starlette.applications import Starlette
 
+    from bot.app.bolt import create_bolt_app
     from bot.runtime import build_runtime
-    from bot.slack.app import create_bolt_app
     from bot.web.slack import slack_routes
 
     app = create_bolt_app(build_runtime())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.digest.ranking import (
+from bot.accounts.ranking import (
     AttentionRules,
     arr_weight,
     attention_reasons,
@@ -12,8 +12,8 @@ from bot.digest.ranking import (
     rank_expansion,
     top_reasons,
 )
-from bot.digest.select import select_digests
-from bot.digest.trend import sparkline, weekly_points
+from bot.accounts.trend import sparkline, weekly_points
+from bot.digests.service import select_digests
 from storage.models import AccountScore
 
 AS_OF = dt.date(2026, 6, 1)

@@ -6,7 +6,7 @@ import datetime as dt
 
 from sqlmodel import Session
 
-from bot.digest.select import build_digests
+from bot.digests.service import build_digests
 from playbooks.library import load_library
 from storage.models import Account, AccountScore, Feedback, Snooze
 

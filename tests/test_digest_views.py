@@ -6,12 +6,12 @@ import datetime as dt
 
 from sqlmodel import Session
 
-from bot.digest.cards import load_account_card
-from bot.digest.home import load_home
-from bot.ids import ActionId
-from bot.messages.account_card import account_card_message
-from bot.messages.home import home_view
-from bot.messages.limits import validate_message
+from bot.accounts.cards import load_account_card
+from bot.accounts.messages import account_card_message
+from bot.home.messages import home_view
+from bot.home.service import load_home
+from bot.slack.ids import ActionId
+from bot.slack.limits import validate_message
 from playbooks.library import load_library
 from storage.models import Account, AccountScore, OutboxMessage, PlaybookRun, PlaybookStep
 

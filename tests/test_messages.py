@@ -9,26 +9,21 @@ from typing import Any
 import pytest
 from rich.console import Console
 
+from bot.accounts.messages import account_card_message
+from bot.accounts.model import AccountCard, PlaybookChoice, RunSummary
 from bot.alerts.detect import detect_alerts
-from bot.digest.home import HomeData, OpenStep
-from bot.digest.leaders import BandChange, LeadersSummary, PlaybookResult, Retention
-from bot.digest.model import (
-    AccountCard,
-    Digest,
-    DigestItem,
-    ExpansionItem,
-    PlaybookChoice,
-    RunSummary,
-)
-from bot.ids import ActionId, ButtonValue
-from bot.messages.account_card import account_card_message
-from bot.messages.alert import alert_message
-from bot.messages.digest import digest_message, digest_messages
-from bot.messages.home import home_view
-from bot.messages.leaders import leaders_summary_message
-from bot.messages.limits import MessageLimitError, validate_message
-from bot.messages.steps import run_message, step_message
-from bot.messages.terminal import print_digest
+from bot.alerts.messages import alert_message
+from bot.digests.messages import digest_message, digest_messages
+from bot.digests.model import Digest, DigestItem, ExpansionItem
+from bot.digests.terminal import print_digest
+from bot.home.messages import home_view
+from bot.home.service import HomeData
+from bot.leaders.messages import leaders_summary_message
+from bot.leaders.service import BandChange, LeadersSummary, PlaybookResult, Retention
+from bot.plays.messages import run_message, step_message
+from bot.plays.service import OpenStep
+from bot.slack.ids import ActionId, ButtonValue
+from bot.slack.limits import MessageLimitError, validate_message
 from storage.models import AccountScore, PlaybookRun, PlaybookStep
 
 AS_OF = dt.date(2026, 6, 1)

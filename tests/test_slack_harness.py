@@ -23,10 +23,10 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 from starlette.applications import Starlette
 
-from bot.messages.limits import validate_message
+from bot.app.bolt import create_bolt_app
 from bot.runtime import Runtime
 from bot.settings import load_settings
-from bot.slack.app import create_bolt_app
+from bot.slack.limits import validate_message
 from bot.web.slack import slack_routes
 from storage.clock import FixedClock
 from storage.models import Account, AccountScore, Contract, SlackUser

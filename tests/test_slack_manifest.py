@@ -11,8 +11,8 @@ import jsonschema
 import pytest
 import yaml
 
+from bot.app.commands import COMMAND
 from bot.slack.app import BOT_SCOPES
-from bot.slack.commands import COMMAND
 from bot.web.slack import EVENTS_PATH
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -14,10 +14,11 @@ import pytest
 from sqlalchemy import Engine, inspect
 from starlette.applications import Starlette
 
+from bot.app.bolt import create_bolt_app
+from bot.app.socket import socket_mode_handler
 from bot.runtime import Runtime
 from bot.settings import load_settings
-from bot.slack.app import BOT_SCOPES, SlackConfigError, create_bolt_app
-from bot.slack.socket import socket_mode_handler
+from bot.slack.app import BOT_SCOPES, SlackConfigError
 from bot.web.slack import slack_routes
 from storage.clock import FixedClock
 from tests.fakes.slack_server import FakeSlack

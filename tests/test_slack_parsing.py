@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from bot.ids import ButtonValue
-from bot.slack import command_parse as cp
+from bot.app import command_parse as cp
+from bot.app.refresh import with_activity
+from bot.plays.views import parse_arr
+from bot.slack.ids import ButtonValue
 from bot.slack.middleware import ModalMetadata, parse_button
 from bot.slack.permissions import Policy, load_managers
-from bot.slack.replies import with_activity
-from bot.slack.views import parse_arr
 
 
 @pytest.mark.parametrize(

@@ -25,10 +25,10 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 from sqlalchemy import Engine
 from sqlmodel import select
 
-from bot.messages.limits import validate_message
+from bot.app.socket import socket_mode_handler
 from bot.runtime import Runtime
 from bot.settings import load_settings
-from bot.slack.socket import socket_mode_handler
+from bot.slack.limits import validate_message
 from storage.clock import FixedClock
 from storage.models import AuditLog, PlaybookRun, PlaybookStep
 from tests import polling

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.digest.ranking import DEFAULT_EXPANSION_THRESHOLD, top_reasons
+from bot.accounts.ranking import DEFAULT_EXPANSION_THRESHOLD, top_reasons
 from storage.models import AccountScore
 
 KINDS = ("band", "risk", "stakeholder", "expansion")

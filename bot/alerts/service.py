@@ -21,12 +21,12 @@ from typing import Any
 from sqlalchemy import and_, func
 from sqlmodel import Session, col, select
 
+from bot.accounts.cards import _default_suggester, playbook_choices
+from bot.accounts.ranking import DEFAULT_EXPANSION_THRESHOLD
 from bot.alerts.detect import AlertCandidate, alert_states, candidates_for
+from bot.alerts.messages import alert_message
 from bot.delivery.outbox import enqueue
-from bot.digest.ranking import DEFAULT_EXPANSION_THRESHOLD
-from bot.digest.recipients import mapping_file_of, recipient
-from bot.digest.select import _default_suggester, playbook_choices
-from bot.messages.alert import alert_message
+from bot.delivery.recipients import mapping_file_of, recipient
 from storage.clock import Clock
 from storage.models import Account, AccountScore, Alert, OutboxMessage, Snooze
 

@@ -127,8 +127,8 @@ def demo(
     user: str | None = typer.Option(None, help="Show only this CSM's digest (owner email)."),
 ) -> None:
     """Generate a demo book of business, import and score it, and show each CSM's digest."""
-    from bot.digest.select import build_digests
-    from bot.messages.terminal import print_digest
+    from bot.digests.service import build_digests
+    from bot.digests.terminal import print_digest
     from storage.db import session_scope
 
     console = Console()
@@ -155,7 +155,7 @@ def demo(
     for digest in digests:
         print_digest(digest, console)
     if post:
-        from bot.digest.post import post_digests
+        from bot.digests.post import post_digests
 
         with session_scope(runtime.engine) as session:
             posted = post_digests(

@@ -43,8 +43,8 @@ def digest(
     ),
 ) -> None:
     """Build each CSM's digest from the stored scores; print it, or post it with --post."""
-    from bot.digest.select import build_digests
-    from bot.messages.terminal import print_digest
+    from bot.digests.service import build_digests
+    from bot.digests.terminal import print_digest
     from bot.runtime import build_runtime
     from playbooks.library import load_library
     from storage.db import session_scope
@@ -76,7 +76,7 @@ def digest(
             if not digests:
                 console.print(f"No scored accounts with an owner as of {day}.")
             return
-        from bot.digest.post import queue_and_deliver
+        from bot.digests.post import queue_and_deliver
 
         result = queue_and_deliver(
             session, digests, as_of=day, runtime=runtime, clock=runtime.clock

@@ -56,9 +56,9 @@ def start_scheduler(runtime: Runtime) -> Any:
 def socket_handler(runtime: Runtime) -> SocketModeHandler:
     """The Socket Mode handler, built before anything starts so a missing token is one
     line (`csbot: set CSBOT_SLACK_BOT_TOKEN …`), not a traceback after "listening"."""
+    from bot.app.socket import socket_mode_handler
     from bot.cli.errors import CliError
     from bot.slack.app import SlackConfigError
-    from bot.slack.socket import socket_mode_handler
 
     try:
         return socket_mode_handler(runtime)
@@ -71,8 +71,9 @@ def http_bolt_app(runtime: Runtime) -> Any:
     before anything starts so a missing bot token is one line, not a traceback."""
     if not runtime.settings.slack_signing_secret:
         return None
+    from bot.app.bolt import create_bolt_app
     from bot.cli.errors import CliError
-    from bot.slack.app import SlackConfigError, create_bolt_app
+    from bot.slack.app import SlackConfigError
 
     try:
         return create_bolt_app(runtime)
@@ -142,8 +143,8 @@ def serve(
     print(f"csbot listening on http://{shown_host}:{bound_port}", flush=True)
     try:
         if handler is not None:
+            from bot.app.socket import run_socket_mode
             from bot.slack.app import SlackConfigError
-            from bot.slack.socket import run_socket_mode
 
             threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True).start()
             try:

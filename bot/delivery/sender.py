@@ -98,7 +98,7 @@ def new_holder_id() -> str:
 def make_sender_client(settings: Any, **kwargs: Any) -> WebClient:
     """The configured WebClient without automatic retries: a retried chat.postMessage after
     a dropped connection could post twice, so every retry goes through the sender."""
-    from bot.slack_client import make_web_client
+    from bot.delivery.client import make_web_client
 
     client = make_web_client(settings, **kwargs)
     client.retry_handlers = []

@@ -164,9 +164,9 @@ def _queue_escalations(
     if not escalations:
         return 0
     try:
-        from bot.alerts.escalations import queue_escalations  # type: ignore[import-not-found]
+        from bot.plays.scheduled import queue_escalations  # type: ignore[import-not-found]
     except ImportError:
-        logger.warning("escalation notices not queued: bot.alerts.escalations is not available")
+        logger.warning("escalation notices not queued: bot.plays.scheduled is not available")
         return None
     rows = queue_escalations(
         session, escalations, clock=clock, settings=runtime.settings, client=client
@@ -185,7 +185,7 @@ def due_digest_owners(
     one channel (CSBOT_DIGEST_CHANNEL), when CSBOT_TIMEZONE is used for all.
     """
     from bot.delivery.users import resolve_user, user_time_zone
-    from bot.digest.post import digest_key
+    from bot.digests.post import digest_key
 
     settings = runtime.settings
     owners = session.exec(
@@ -229,8 +229,8 @@ def due_digest_owners(
 def digests(runtime: Runtime, clock: Clock) -> dict[str, Any]:
     """Queue today's digest for every CSM whose local digest time has passed (the outbox
     key `digest:<email>:<date>` makes it once a day), then deliver."""
-    from bot.digest.post import queue_digests
-    from bot.digest.select import build_digests
+    from bot.digests.post import queue_digests
+    from bot.digests.service import build_digests
 
     client = _client(runtime)
     settings = runtime.settings
@@ -267,7 +267,7 @@ def leaders(runtime: Runtime, clock: Clock) -> dict[str, Any]:
     if not channel:
         return {"skipped": "CSBOT_LEADERS_CHANNEL is not set"}
     from bot.delivery.outbox import enqueue
-    from bot.messages.leaders import leaders_summary_message
+    from bot.leaders.messages import leaders_summary_message
 
     as_of = local_date(clock, runtime.settings.timezone)
     year, week, _ = as_of.isocalendar()

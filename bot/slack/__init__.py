@@ -1,6 +1,8 @@
-"""csbot's Slack app: the bolt app, its listeners (the `/cs` command, buttons, modals, the
-App Home) and the adapters that serve it over HTTP or Socket Mode.
+"""The Slack core every domain stands on: building the bolt app (`app`), the middleware that
+parses a click once, typed errors, action and callback ids, who is clicking (`identity`),
+who may act (`permissions`), Block Kit pieces (`blocks`), text formatting and escaping
+(`format`), Slack's limits, and answering after an interaction (`replies`).
 
-Handlers stay thin: parse what Slack sent, call a service, render with `bot.messages` or
-`bot.slack.render`, answer. Typed errors raised anywhere become one ephemeral line.
+Nothing here knows a digest, an account or a playbook: those are the domains above
+(`bot.digests`, `bot.accounts`, `bot.plays`, …), composed into one app by `bot.app`.
 """

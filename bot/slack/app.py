@@ -1,4 +1,5 @@
-"""Build csbot's bolt `App`: signature checks, retries dropped, listeners registered.
+"""Build a bolt `App` for csbot: signature checks, retries dropped, the click parsed once,
+typed errors answered, then the listeners `bot.app.bolt` composes from the domains.
 
 HTTP mode runs with `process_before_response=False`: every listener acks at once (Slack
 wants a 200 within 3 s) and the slow part runs in a lazy listener on a thread pool.
@@ -10,6 +11,7 @@ Slack's OAuth flow, keeping installations in our database (slack_sdk's SQLAlchem
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -18,13 +20,12 @@ from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
+from bot.delivery.client import make_web_client
 from bot.runtime import Runtime
 from bot.settings import Settings
-from bot.slack import actions, commands, home
 from bot.slack.deps import SlackDeps
 from bot.slack.middleware import attach_button, ignore_retries
 from bot.slack.replies import report_error
-from bot.slack_client import make_web_client
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +41,8 @@ BOT_SCOPES = (
     "users:read.email",  # users.lookupByEmail and the caller's email
 )
 LISTENER_THREADS = 32
+
+Listeners = Callable[[App, SlackDeps], None]  # a domain's `register(app, deps)`
 OAUTH_STATE_SECONDS = 600
 
 
@@ -68,10 +71,15 @@ def oauth_settings(settings: Settings, engine: Any) -> OAuthSettings:
     )
 
 
-def create_bolt_app(
-    runtime: Runtime, *, client: WebClient | None = None, socket_mode: bool = False
+def build_bolt_app(
+    runtime: Runtime,
+    listeners: Sequence[Listeners],
+    *,
+    client: WebClient | None = None,
+    socket_mode: bool = False,
 ) -> App:
-    """csbot's bolt app; `client` (tests) replaces the one built from the settings.
+    """A bolt app with `listeners` registered; `client` (tests) replaces the one built from
+    the settings.
     Over HTTP the signing secret is required and every request's signature is checked;
     Socket Mode requests come over Slack's authenticated WebSocket instead."""
     settings = runtime.settings
@@ -106,9 +114,8 @@ def create_bolt_app(
     deps = SlackDeps.build(runtime)
     app.use(ignore_retries)
     app.use(attach_button)
-    commands.register(app, deps)
-    actions.register(app, deps)
-    home.register(app, deps)
+    for register in listeners:
+        register(app, deps)
 
     @app.error
     def on_error(

@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import ValidationError
 from slack_bolt import BoltContext, BoltRequest, BoltResponse
 
-from bot.ids import ButtonValue
+from bot.slack.ids import ButtonValue
 
 logger = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ def create_web_app(runtime: Runtime, *, bolt_app: Any = None, scheduler: Any = N
 
     routes = [*health_routes(runtime, scheduler=scheduler), *ingest_routes(runtime)]
     if bolt_app is None and runtime.settings.slack_signing_secret:
-        from bot.slack.app import create_bolt_app
+        from bot.app.bolt import create_bolt_app
 
         bolt_app = create_bolt_app(runtime)
     if bolt_app is not None:

@@ -1,0 +1,174 @@
+"""Load an account's health card (and open playbook runs) from the database.
+
+The card is what "Details" and `/cs account` show: score, band, trend, reasons,
+stakeholders, renewal and open plays. Loading is here; the layout is
+`bot.accounts.messages`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from bot.accounts.model import AccountCard, PlaybookChoice, RunSummary
+from bot.accounts.ranking import days_to_renewal, expansion_signals, top_reasons
+from bot.accounts.trend import WEEKS, sparkline, weekly_points
+from bot.slack import blocks as render
+from storage.models import Account, AccountScore, PlaybookRun, PlaybookStep
+
+CARD_REASONS = 5
+ID_CHUNK = 500
+
+Suggester = Callable[[AccountScore, Any], list[str]]
+
+
+def _default_suggester() -> Suggester | None:
+    try:
+        from playbooks.suggest import suggest_playbooks
+    except ImportError:
+        return None
+    return suggest_playbooks
+
+
+def playbook_choices(library: Mapping[str, Any] | None) -> list[PlaybookChoice]:
+    """Every playbook of the library, as (name, title) in the library's order."""
+    choices = []
+    for name, playbook in (library or {}).items():
+        title = getattr(playbook, "title", None) or name.replace("_", " ").capitalize()
+        choices.append(PlaybookChoice(name=name, title=str(title)))
+    return choices
+
+
+def weekly_health(
+    session: Session, account_ids: Iterable[str], as_of: dt.date, weeks: int = WEEKS
+) -> dict[str, tuple[float | None, ...]]:
+    """Twelve weekly health points per account (oldest first), from the stored scores."""
+    ids = sorted(set(account_ids))
+    since = as_of - dt.timedelta(days=weeks * 7)
+    history: dict[str, list[tuple[dt.date, float]]] = defaultdict(list)
+    for start in range(0, len(ids), ID_CHUNK):
+        chunk = ids[start : start + ID_CHUNK]
+        rows = session.exec(
+            select(
+                col(AccountScore.account_id), col(AccountScore.as_of), col(AccountScore.health)
+            ).where(
+                col(AccountScore.account_id).in_(chunk),
+                AccountScore.as_of > since,
+                AccountScore.as_of <= as_of,
+            )
+        ).all()
+        for account_id, day, health in rows:
+            history[account_id].append((day, health))
+    return {
+        account_id: weekly_points(history.get(account_id, []), as_of, weeks) for account_id in ids
+    }
+
+
+def open_runs(
+    session: Session, account_ids: Iterable[str], library: Mapping[str, Any] | None = None
+) -> dict[str, list[RunSummary]]:
+    """Active playbook runs per account, each with its open-step count and next step."""
+    ids = list(set(account_ids))
+    if not ids:
+        return {}
+    runs = session.exec(
+        select(PlaybookRun)
+        .where(col(PlaybookRun.account_id).in_(ids), PlaybookRun.status == "active")
+        .order_by(col(PlaybookRun.started_at))
+    ).all()
+    steps: dict[int, list[PlaybookStep]] = defaultdict(list)
+    run_ids = [run.id for run in runs if run.id is not None]
+    if run_ids:
+        for step in session.exec(
+            select(PlaybookStep)
+            .where(col(PlaybookStep.run_id).in_(run_ids))
+            .order_by(col(PlaybookStep.position))
+        ).all():
+            steps[step.run_id].append(step)
+    found: dict[str, list[RunSummary]] = defaultdict(list)
+    for run in runs:
+        assert run.id is not None
+        run_steps = steps.get(run.id, [])
+        pending = sorted((s for s in run_steps if s.status == "open"), key=lambda s: s.due_at)
+        playbook = (library or {}).get(run.playbook)
+        found[run.account_id].append(
+            RunSummary(
+                run_id=run.id,
+                playbook=run.playbook,
+                title=getattr(playbook, "title", None) or run.playbook.replace("_", " "),
+                started_at=run.started_at,
+                open_steps=len(pending),
+                total_steps=len(run_steps),
+                next_step=pending[0].title if pending else None,
+                next_due=pending[0].due_at if pending else None,
+                owner=run.owner,
+            )
+        )
+    return dict(found)
+
+
+def load_account_card(
+    session: Session,
+    account_id: str,
+    *,
+    as_of: dt.date | None = None,
+    library: Mapping[str, Any] | None = None,
+) -> AccountCard | None:
+    """The card for the account's latest score (≤ `as_of` when given); None when the
+    account does not exist or has never been scored."""
+    account = session.get(Account, account_id)
+    if account is None:
+        return None
+    query = select(AccountScore).where(AccountScore.account_id == account_id)
+    if as_of is not None:
+        query = query.where(AccountScore.as_of <= as_of)
+    score = session.exec(query.order_by(col(AccountScore.as_of).desc()).limit(1)).first()
+    if score is None:
+        return None
+    weekly = weekly_health(session, [account_id], score.as_of).get(account_id, ())
+    suggest = _default_suggester() if library else None
+    return AccountCard(
+        account_id=account_id,
+        name=account.name,
+        as_of=score.as_of,
+        health=score.health,
+        band=score.band,
+        arr=score.arr,
+        owner=account.owner,
+        segment=account.segment,
+        health_delta_7d=score.health_delta_7d,
+        health_delta_30d=score.health_delta_30d,
+        direction=score.direction,
+        churn_risk=score.churn_risk,
+        expansion=score.expansion,
+        stakeholder_band=score.stakeholder_band,
+        renewal_date=score.renewal_date,
+        days_to_renewal=days_to_renewal(score, score.as_of),
+        reasons=top_reasons(score, CARD_REASONS),
+        expansion_signals=expansion_signals(score),
+        stakeholders=dict(score.stakeholders or {}),
+        sparkline=sparkline(weekly),
+        model_version=score.model_version,
+        runs=open_runs(session, [account_id], library).get(account_id, []),
+        suggested_playbooks=tuple(suggest(score, library)) if suggest and library else (),
+        playbooks=playbook_choices(library),
+    )
+
+
+def latest_as_of(session: Session) -> dt.date | None:
+    return session.exec(select(func.max(AccountScore.as_of))).one()
+
+
+def account_card(session: Session, account: Account, library: Mapping[str, Any]) -> dict[str, Any]:
+    """The health card (`bot.accounts.messages`), or a line when never scored."""
+    from bot.accounts.messages import account_card_message
+
+    card = load_account_card(session, account.account_id, library=library)
+    if card is None:
+        return render.notice(f"*{account.name}* (`{account.account_id}`) has not been scored yet.")
+    return account_card_message(card)

@@ -1,0 +1,241 @@
+"""The account health card: score, band, trend, reasons, stakeholders, renewal, open plays."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    Block,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
+
+from bot.accounts.actions import account_actions
+from bot.accounts.model import AccountCard, RunSummary
+from bot.accounts.service import AccountView, Activity
+from bot.slack import blocks as render
+from bot.slack.format import (
+    band_emoji,
+    band_label,
+    change,
+    escape,
+    money,
+    percent,
+    renewal,
+    truncate,
+)
+from bot.slack.ids import ActionId, ButtonValue
+from bot.slack.limits import MAX_HEADER_TEXT, MAX_SECTION_TEXT
+from storage.models import Account, Contract
+
+STATE_MARKS = {
+    "active": "🟢",
+    "declining": "🟡",
+    "silent": "🟠",
+    "left": "🔴",
+    "missing": "⚪",
+}
+MAX_FIELD = 2000
+
+
+def _field(title: str, body: str) -> MarkdownTextObject:
+    return MarkdownTextObject(text=truncate(f"*{title}*\n{body}", MAX_FIELD))
+
+
+def stakeholder_lines(stakeholders: dict[str, Any]) -> list[str]:
+    lines = []
+    for role, info in (stakeholders.get("roles") or {}).items():
+        info = info or {}
+        state = info.get("state") or "missing"
+        contact = escape(str(info.get("contact") or "nobody"))
+        silent = info.get("silent_days")
+        detail = f", silent {silent:.0f} days" if silent and state != "active" else ""
+        label = role.replace("_", " ")
+        lines.append(f"{STATE_MARKS.get(state, '⚪')} {label}: {contact} — {state}{detail}")
+    engaged, target = stakeholders.get("engaged_contacts"), stakeholders.get("target")
+    if engaged is not None and target:
+        lines.append(f"{engaged} engaged contacts of a target of {target}")
+    return lines
+
+
+def run_line(run: RunSummary) -> str:
+    line = f"*{escape(run.title)}* — {run.open_steps} of {run.total_steps} steps open"
+    if run.next_step:
+        due = f", due {run.next_due:%b %d}" if run.next_due else ""
+        line += f"; next: {escape(run.next_step)}{due}"
+    return line
+
+
+def account_card_message(card: AccountCard, *, actions: bool = True) -> dict[str, Any]:
+    """The card as a message (also usable as modal or ephemeral content: ≤ 12 blocks)."""
+    trend = change(card.health_delta_30d)
+    trend_text = f"{trend} in 30 days" if trend else "no 30-day history"
+    week = change(card.health_delta_7d)
+    if week:
+        trend_text += f" · {week} in 7 days"
+    if card.sparkline:
+        trend_text += f"\n`{card.sparkline}` {len(card.sparkline)} weeks"
+    renewal_text = (
+        f"{card.renewal_date:%b %d %Y} ({renewal(card.days_to_renewal)})"
+        if card.renewal_date
+        else "no renewal date"
+    )
+    fields = [
+        _field("Health", f"{band_emoji(card.band)} *{card.health:.0f}* {band_label(card.band)}"),
+        _field("Trend", trend_text),
+        _field("Churn risk", percent(card.churn_risk)),
+        _field("ARR and renewal", f"{money(card.arr)} · {renewal_text}"),
+        _field("Stakeholders", band_label(card.stakeholder_band)),
+        _field("Expansion", percent(card.expansion)),
+    ]
+    blocks: list[Block] = [
+        HeaderBlock(block_id="card-header", text=truncate(card.name, MAX_HEADER_TEXT)),
+        SectionBlock(block_id="card-facts", fields=fields),
+    ]
+    why = "\n".join(f"• {escape(reason)}" for reason in card.reasons) or "No reasons recorded."
+    blocks.append(
+        SectionBlock(
+            block_id="card-why",
+            text=MarkdownTextObject(text=truncate(f"*Why*\n{why}", MAX_SECTION_TEXT)),
+        )
+    )
+    if card.expansion_signals:
+        signals = "\n".join(f"• {escape(s)}" for s in card.expansion_signals)
+        blocks.append(
+            SectionBlock(
+                block_id="card-expansion",
+                text=MarkdownTextObject(
+                    text=truncate(f"*Expansion signals*\n{signals}", MAX_SECTION_TEXT)
+                ),
+            )
+        )
+    people = stakeholder_lines(card.stakeholders)
+    if people:
+        blocks.append(
+            SectionBlock(
+                block_id="card-stakeholders",
+                text=MarkdownTextObject(
+                    text=truncate("*Stakeholders*\n" + "\n".join(people), MAX_SECTION_TEXT)
+                ),
+            )
+        )
+    plays = "\n".join(run_line(run) for run in card.runs) or "No open playbooks."
+    blocks.append(
+        SectionBlock(
+            block_id="card-plays",
+            text=MarkdownTextObject(text=truncate(f"*Open plays*\n{plays}", MAX_SECTION_TEXT)),
+        )
+    )
+    if actions:
+        blocks.append(DividerBlock(block_id="card-divider"))
+        blocks.append(
+            account_actions(
+                card.account_id,
+                suggested=card.suggested_playbooks,
+                library=card.playbooks,
+                as_of=card.as_of.isoformat(),
+                details=False,
+            )
+        )
+    about = [f"Scored as of {card.as_of:%b %d %Y}"]
+    if card.owner:
+        about.append(f"owner {escape(card.owner)}")
+    if card.model_version:
+        about.append(f"churn model {escape(card.model_version)}")
+    blocks.append(
+        ContextBlock(block_id="card-about", elements=[MarkdownTextObject(text=" · ".join(about))])
+    )
+    text = (
+        f"{card.name}: health {card.health:.0f} ({band_label(card.band)}) {trend}, "
+        f"churn risk {percent(card.churn_risk)}"
+    )
+    return {"text": truncate(text, 3000), "blocks": [block.to_dict() for block in blocks]}
+
+
+# -- `/cs` answers about accounts: lists and choices --------------------------------------
+
+MAX_ROWS = 15
+
+
+BAND_MARK = {"healthy": ":large_green_circle:", "neutral": ":large_yellow_circle:",
+             "at_risk": ":large_orange_circle:", "critical": ":red_circle:"}  # fmt: skip
+
+
+def score_line(view: AccountView) -> str:
+    score = view.score
+    if score is None:
+        return "not scored yet"
+    delta = (
+        f" ({score.health_delta_30d:+.0f} in 30 d)" if score.health_delta_30d is not None else ""
+    )
+    risk = f" · churn risk {score.churn_risk:.0%}" if score.churn_risk is not None else ""
+    renewal = f" · renews {render.when(score.renewal_date)}" if score.renewal_date else ""
+    mark = BAND_MARK.get(score.band, "")
+    return f"{mark} health {score.health:.0f}{delta} {score.direction} · {score.band.replace('_', ' ')}{risk} · ARR {render.money(score.arr)}{renewal}"
+
+
+def choose_account(query: str, candidates: Sequence[Account], then: str = "card") -> dict[str, Any]:
+    """Several accounts match: one button each (the option says what to do once chosen)."""
+    rows = [
+        SectionBlock(
+            text=render.mrkdwn(
+                f"*{account.name}* · `{account.account_id}` · {account.owner or '—'}"
+            ),
+            accessory=render.button(
+                "Choose",
+                ActionId.CHOOSE_ACCOUNT,
+                ButtonValue(account_id=account.account_id, option=then),
+            ),
+        )
+        for account in candidates[:MAX_ROWS]
+    ]
+    head = SectionBlock(text=render.mrkdwn(f"Several accounts match *{query}*; which one?"))
+    return render.payload(f"Several accounts match {query}", [head, *rows])
+
+
+def book_message(title: str, views: Sequence[AccountView], empty: str) -> dict[str, Any]:
+    if not views:
+        return render.notice(empty)
+    rows = [
+        SectionBlock(
+            text=render.mrkdwn(f"*{view.account.name}* — {score_line(view)}"),
+            accessory=render.button(
+                "Details", ActionId.DETAILS, ButtonValue(account_id=view.account.account_id)
+            ),
+        )
+        for view in views[:MAX_ROWS]
+    ]
+    more = len(views) - MAX_ROWS
+    tail = (
+        [ContextBlock(elements=[render.mrkdwn(f"…and {more} more in the App Home")])]
+        if more > 0
+        else []
+    )
+    return render.payload(title, [HeaderBlock(text=render.clip(title, 150)), *rows, *tail])
+
+
+def renewals_message(
+    days: int, rows: Sequence[tuple[Account, Contract]], today: dt.date
+) -> dict[str, Any]:
+    if not rows:
+        return render.notice(f"None of your accounts renews in the next {days} days.")
+    lines = [
+        f"• *{account.name}* — {render.when(contract.end_date)} (in {(contract.end_date - today).days} d) · ARR {render.money(contract.arr)}"
+        for account, contract in rows[:40]
+    ]
+    title = f"Your renewals in the next {days} days"
+    return render.payload(
+        title, [HeaderBlock(text=title), SectionBlock(text=render.mrkdwn("\n".join(lines)))]
+    )
+
+
+def activity_block(account_id: str, activity: Sequence[Activity]) -> ContextBlock:
+    lines = " · ".join(
+        f"{render.who(item.by)} {item.text} {render.when(item.at)}" for item in activity[-5:]
+    )
+    return ContextBlock(block_id=f"activity:{account_id}"[:255], elements=[render.mrkdwn(lines)])

@@ -1,0 +1,1 @@
+"""The App Home: my accounts by risk, my open steps, my digest."""

@@ -1,0 +1,1 @@
+"""The leaders' portfolio summary: health distribution, retention, band changes, plays."""

@@ -1,0 +1,107 @@
+"""Block Kit pieces every domain's layouts share: a payload, mrkdwn text, a button, the
+snooze menu, a notice, a note in an account's thread.
+
+Every payload is built from `slack_sdk.models` objects, which check Slack's text limits
+when serialised, and `payload()` checks the block count.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    Block,
+    ButtonElement,
+    MarkdownTextObject,
+    Option,
+    SectionBlock,
+    StaticSelectElement,
+)
+
+from bot.slack.ids import ActionId, ButtonValue
+
+MAX_MESSAGE_BLOCKS = 50
+MAX_VIEW_BLOCKS = 100
+SNOOZE_DAYS = (1, 7, 30)
+
+
+def payload(
+    text: str, blocks: Sequence[Block | dict[str, Any]], limit: int = MAX_MESSAGE_BLOCKS
+) -> dict[str, Any]:
+    """`{"text", "blocks"}` with every block serialised (and so validated) by slack_sdk."""
+    rendered = [block.to_dict() if isinstance(block, Block) else block for block in blocks]
+    if len(rendered) > limit:
+        raise ValueError(f"{len(rendered)} blocks is over Slack's limit of {limit}")
+    return {"text": text[:3000], "blocks": rendered}
+
+
+def mrkdwn(text: str) -> MarkdownTextObject:
+    return MarkdownTextObject(text=clip(text, 3000))
+
+
+def clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def button(
+    text: str, action_id: ActionId, value: ButtonValue, style: str | None = None
+) -> ButtonElement:
+    return ButtonElement(
+        text=clip(text, 75), action_id=action_id, value=value.encode(), style=style
+    )
+
+
+def who(actor: str | None) -> str:
+    """A Slack user id as a mention; an email or name as it is."""
+    if not actor:
+        return "nobody"
+    return f"<@{actor}>" if actor[:1] in ("U", "W") and actor.isalnum() else actor
+
+
+def when(moment: dt.datetime | dt.date | None) -> str:
+    if moment is None:
+        return "—"
+    if isinstance(moment, dt.datetime):
+        return f"{moment:%b %d %H:%M} UTC"
+    return f"{moment:%b %d}"
+
+
+def money(value: float | None) -> str:
+    if value is None:
+        return "—"
+    if abs(value) >= 1_000_000:
+        return f"${value / 1_000_000:.1f}M"
+    if abs(value) >= 1_000:
+        return f"${value / 1_000:.0f}k"
+    return f"${value:.0f}"
+
+
+# -- help ------------------------------------------------------------------------------------
+
+
+def notice(text: str) -> dict[str, Any]:
+    return payload(text, [SectionBlock(text=mrkdwn(text))])
+
+
+# -- accounts ----------------------------------------------------------------------------------
+
+
+def snooze_select(action_id: ActionId, value: ButtonValue) -> StaticSelectElement:
+    return StaticSelectElement(
+        action_id=action_id,
+        placeholder="Snooze",
+        options=[
+            Option(
+                text=f"{days} day{'s' if days > 1 else ''}",
+                value=value.model_copy(update={"option": str(days)}).encode(),
+            )
+            for days in SNOOZE_DAYS
+        ],
+    )
+
+
+def thread_note(actor: str, text: str) -> dict[str, Any]:
+    """The line recorded in an account's thread after an action."""
+    return notice(f"{who(actor)} {text}")
