@@ -52,8 +52,9 @@ class Settings(BaseSettings):
     digest_channel: str | None = Field(
         None, description="Post every CSM's digest in this channel instead of by DM"
     )
-    digest_size: Annotated[int, Field(ge=1, le=20)] = Field(
-        8, description="Accounts shown per digest before pointing to the App Home"
+    digest_size: Annotated[int, Field(ge=1, le=8)] = Field(
+        5,
+        description="Accounts shown per digest (and by the attention ranking); 'See all' lists the rest",
     )
     leaders_channel: str | None = Field(None, description="Channel for the leaders' summary")
     alert_channel: str | None = Field(
@@ -78,6 +79,23 @@ class Settings(BaseSettings):
         48, description="Grace after a step's due date before it escalates"
     )
     log_level: str = Field("INFO", description="Logging level")
+    realtime_per_day: Annotated[int, Field(ge=0, le=10)] = Field(
+        2,
+        description="Noise budget: messages a person may get a day besides the digest "
+        "(critical crossings, escalations, the reminders roll-up); the rest waits",
+    )
+    default_delivery: str = Field(
+        "critical",
+        description="Delivery for people who chose none: digest, critical (digest plus "
+        "critical) or everything",
+    )
+    quiet_hours: str = Field(
+        "20:00-07:00",
+        description="Default quiet hours (each person's local time, HH:MM-HH:MM; empty: none)",
+    )
+    digest_days: str = Field(
+        "mon,tue,wed,thu,fri", description="Default digest days (comma-separated mon…sun)"
+    )
 
     @field_validator("timezone")
     @classmethod
@@ -86,6 +104,29 @@ class Settings(BaseSettings):
             zoneinfo.ZoneInfo(value)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError) as error:
             raise ValueError(f"unknown time zone {value!r}") from error
+        return value
+
+    @field_validator("default_delivery")
+    @classmethod
+    def _delivery(cls, value: str) -> str:
+        if value not in ("digest", "critical", "everything"):
+            raise ValueError("must be one of digest, critical, everything")
+        return value
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet_hours(cls, value: str) -> str:
+        from bot.hours import parse_span
+
+        parse_span(value)
+        return value
+
+    @field_validator("digest_days")
+    @classmethod
+    def _digest_days(cls, value: str) -> str:
+        from bot.hours import parse_days
+
+        parse_days(value)
         return value
 
     @field_validator("admins", mode="before")
@@ -187,6 +228,8 @@ EXAMPLES: dict[str, str] = {
     "admins": "U012AB3CD,U045EF6GH",
     "alert_channel": "C0123CSALERTS",
     "manager_mapping_file": "/etc/csbot/managers.csv",
+    "quiet_hours": "19:00-08:00",
+    "digest_days": "mon,wed,fri",
 }
 
 

@@ -14,6 +14,8 @@ from storage.clock import FixedClock
 from storage.models import Account, AccountScore, Alert, OutboxMessage, SlackUser, Snooze
 
 DAY = dt.date(2026, 6, 1)
+# These tests are about the alerts' memory; the noise budget has its own (test_noise_budget).
+NO_BUDGET: dict[str, Any] = {"default_delivery": "everything", "realtime_per_day": 10}
 
 
 def add_score(session: Session, day: dt.date, **values: Any) -> None:
@@ -38,7 +40,7 @@ def run(session: Session, clock: FixedClock, day: dt.date, settings: Settings) -
 
 def test_alerts_fire_once_clear_on_change_and_respect_snoozes(session: Session) -> None:
     clock = FixedClock(dt.datetime.combine(DAY, dt.time(6, 0)))
-    settings = Settings(_env_file=None, risk_alert_threshold=0.5, digest_channel=None)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, **NO_BUDGET, risk_alert_threshold=0.5, digest_channel=None)  # type: ignore[call-arg]
     session.add(Account(account_id="acc-1", name="Acme", owner="dana@x.io"))
     session.add(Account(account_id="acc-2", name="Nobody's", owner=None))
     session.add(
@@ -109,7 +111,7 @@ def test_alerts_fire_once_clear_on_change_and_respect_snoozes(session: Session) 
 
 def test_alerts_go_to_a_configured_channel_mentioning_the_owner(session: Session) -> None:
     clock = FixedClock(dt.datetime.combine(DAY, dt.time(6, 0)))
-    settings = Settings(_env_file=None, digest_channel="C0DIGEST")  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, **NO_BUDGET, digest_channel="C0DIGEST")  # type: ignore[call-arg]
     session.add(Account(account_id="acc-1", name="Acme", owner="dana@x.io"))
     session.add(
         SlackUser(email="dana@x.io", user_id="U1", source="mapping", fetched_at=clock.now())
@@ -124,7 +126,7 @@ def test_alerts_go_to_a_configured_channel_mentioning_the_owner(session: Session
 
 def test_an_owner_without_a_slack_user_gets_the_alert_once_reachable(session: Session) -> None:
     clock = FixedClock(dt.datetime.combine(DAY, dt.time(6, 0)))
-    settings = Settings(_env_file=None, digest_channel=None)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, **NO_BUDGET, digest_channel=None)  # type: ignore[call-arg]
     session.add(Account(account_id="acc-1", name="Acme", owner="ghost@x.io"))
     session.commit()
     add_score(session, DAY, band="critical", health=30.0)

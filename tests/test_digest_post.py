@@ -17,7 +17,7 @@ from tests.test_messages import item
 AS_OF = dt.date(2026, 6, 1)
 
 
-def test_queue_digests_once_per_csm_per_day_in_parts(session: Session) -> None:
+def test_queue_digests_once_per_csm_per_day_in_one_message(session: Session) -> None:
     clock = FixedClock(dt.datetime(2026, 6, 1, 8, 30))
     settings = Settings(_env_file=None, digest_channel="C0DIGEST")  # type: ignore[call-arg]
     session.add(
@@ -30,10 +30,7 @@ def test_queue_digests_once_per_csm_per_day_in_parts(session: Session) -> None:
     empty = Digest(owner="eli@x.io", as_of=AS_OF)
     rows = queue_digests(session, [long, empty], as_of=AS_OF, clock=clock, settings=settings)
     session.commit()
-    assert [row.idempotency_key for row in rows] == [
-        "digest:dana@x.io:2026-06-01",
-        "digest:dana@x.io:2026-06-01:part2",
-    ]
+    assert [row.idempotency_key for row in rows] == ["digest:dana@x.io:2026-06-01"]
     for row in rows:
         assert row.channel == "C0DIGEST" and row.kind == "digest"
         validate_message(row.payload)
@@ -47,9 +44,9 @@ def test_queue_digests_once_per_csm_per_day_in_parts(session: Session) -> None:
     again = queue_digests(session, [longer], as_of=AS_OF, clock=clock, settings=settings)
     session.commit()
     assert [row.id for row in again] == [row.id for row in rows]
-    assert len(session.exec(select(OutboxMessage)).all()) == 2
+    assert len(session.exec(select(OutboxMessage)).all()) == 1
 
     # the next day is a new digest
     tomorrow = AS_OF + dt.timedelta(days=1)
     rows = queue_digests(session, [longer], as_of=tomorrow, clock=clock, settings=settings)
-    assert len(rows) == 3 and rows[0].idempotency_key == "digest:dana@x.io:2026-06-02"
+    assert len(rows) == 1 and rows[0].idempotency_key == "digest:dana@x.io:2026-06-02"

@@ -96,7 +96,7 @@ def actions_of(message: dict[str, Any]) -> list[dict[str, Any]]:
     return [e for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]]
 
 
-def test_digest_message_has_header_accounts_actions_and_expansion() -> None:
+def test_digest_message_has_header_accounts_one_menu_and_expansion() -> None:
     message = validate_message(digest_message(digest(3)))
     blocks = message["blocks"]
     assert blocks[0] == {
@@ -109,32 +109,32 @@ def test_digest_message_has_header_accounts_actions_and_expansion() -> None:
     for expected in ("*Account 0 &amp; Sons*", "$120k ARR", "renews in 74 days", "*38*", "↓18"):
         assert expected in text
     assert "churn risk 64%" in text and "██▇▆▆▅▄▃▂▂▁▁" in text
-    context = blocks[blocks.index(section) + 1]
-    assert "Logins down 46%" in context["elements"][0]["text"]
-    assert "Churn-risk save" in context["elements"][1]["text"]
-    actions = blocks[blocks.index(section) + 2]
-    assert ButtonValue.decode(actions["block_id"]).account_id == "acc-000"
-    ids = [e["action_id"] for e in actions["elements"]]
-    assert ids == [
-        ActionId.START_PLAYBOOK,
-        ActionId.ASSIGN_ACCOUNT,
-        ActionId.SNOOZE,
-        ActionId.NOT_A_RISK,
-        ActionId.DETAILS,
+    assert "Logins down 46%" in text and "Churn-risk save" in text
+    menu = section["accessory"]
+    assert menu["type"] == "overflow" and menu["action_id"] == ActionId.ACCOUNT_MENU
+    assert [ButtonValue.decode(o["value"]).option for o in menu["options"]] == [
+        "start",
+        "assign",
+        "snooze",
+        "not_a_risk",
+        "details",
     ]
-    start, assign, snooze, not_a_risk, details = actions["elements"]
-    groups = start["option_groups"]
-    assert [g["label"]["text"] for g in groups] == ["Suggested", "All playbooks"]
-    assert [o["text"]["text"] for o in groups[0]["options"]] == ["Churn-risk save"]
-    assert [ButtonValue.decode(o["value"]).option for o in groups[1]["options"]] == [
-        "renewal",
-        "multithreading",
-    ]
-    assert assign["type"] == "users_select"
-    assert [ButtonValue.decode(o["value"]).option for o in snooze["options"]] == ["1", "7", "30"]
-    value = ButtonValue.decode(not_a_risk["value"])
-    assert (value.account_id, value.as_of) == ("acc-000", "2026-06-01")
-    assert ButtonValue.decode(details["value"]).account_id == "acc-000"
+    assert {ButtonValue.decode(o["value"]).account_id for o in menu["options"]} == {"acc-000"}
+    actions = blocks[blocks.index(section) + 1]
+    primary, useful, not_useful = actions["elements"]
+    assert primary["style"] == "primary" and primary["action_id"] == ActionId.START_PLAYBOOK
+    assert primary["text"]["text"] == "Start Churn-risk save"
+    assert ButtonValue.decode(primary["value"]).option == "churn_risk_save"
+    assert (useful["action_id"], not_useful["action_id"]) == (
+        ActionId.VOTE_USEFUL,
+        ActionId.VOTE_NOT_USEFUL,
+    )
+    value = ButtonValue.decode(useful["value"])
+    assert (value.account_id, value.as_of, value.option) == (
+        "acc-000",
+        "2026-06-01",
+        "digest|critical",
+    )
     assert any(b.get("block_id") == "expansion-exp-0" for b in blocks)
     assert (
         "Seats 97% used"
@@ -143,39 +143,38 @@ def test_digest_message_has_header_accounts_actions_and_expansion() -> None:
     assert message["text"].startswith("3 accounts need you today: Account 0 & Sons (critical")
 
 
-def test_a_40_account_digest_splits_and_keeps_every_account_once() -> None:
+def test_a_40_account_digest_is_one_phone_sized_message_with_see_all() -> None:
     big = digest(40)
     messages = digest_messages(big)
-    assert len(messages) >= 3
-    seen: list[str] = []
-    for number, message in enumerate(messages, start=1):
-        validate_message(message)
-        assert len(message["blocks"]) <= 50
-        if number > 1:
-            assert (
-                f"part {number} of {len(messages)}" in message["blocks"][0]["elements"][0]["text"]
-            )
-        seen += [b[len("digest-") :] for b in block_ids_of(message) if b.startswith("digest-acc-")]
-        seen = [s for s in seen if not s.endswith("-why")]
-    assert seen == [f"acc-{i:03d}" for i in range(40)]
-    assert any(b.startswith("expansion-") for b in block_ids_of(messages[-1]))
-
-    single = validate_message(digest_message(big))
-    assert len(single["blocks"]) <= 50
-    shown = [b for b in block_ids_of(single) if b.startswith("digest-acc-") and "-why" not in b]
-    more = single["blocks"][-1]
-    assert more["block_id"] == "digest-more"
-    assert more["elements"][0]["text"] == f"{40 - len(shown)} more — see the App Home"
+    assert len(messages) == 1
+    single = validate_message(messages[0])
+    assert len(single["blocks"]) <= 20
+    shown = [b for b in block_ids_of(single) if b.startswith("digest-acc-") and "-actions" not in b]
+    assert len(shown) == 8  # as many as 20 blocks hold; the digest job passes at most 5
+    see_all = next(b for b in single["blocks"] if b.get("block_id") == "digest-see-all")
+    button = see_all["elements"][0]
+    assert button["action_id"] == ActionId.DIGEST_SEE_ALL and button["text"]["text"] == "See all 40"
 
 
-def test_digest_hidden_accounts_point_to_the_app_home() -> None:
+def test_digest_hidden_accounts_open_see_all() -> None:
     messages = digest_messages(digest(5, total=12))
     assert len(messages) == 1
-    texts = [
-        e["text"] for b in messages[0]["blocks"] if b["type"] == "context" for e in b["elements"]
-    ]
-    assert "7 more — see the App Home" in texts
+    ids = block_ids_of(messages[0])
+    assert "digest-see-all" in ids and len(messages[0]["blocks"]) <= 20
     assert messages[0]["blocks"][0]["text"]["text"] == "12 accounts need you today"
+
+
+def test_each_sentence_once_and_the_band_not_repeated_as_a_tag() -> None:
+    twice = item(
+        1,
+        reasons=(
+            "3 urgent tickets in 30 days, 2 still open",
+            "3 urgent tickets in 30 days, 2 still open",
+        ),
+    )
+    text = digest_message(digest(0, items=[twice], total_needing=1))["blocks"][2]["text"]["text"]
+    assert text.count("3 urgent tickets in 30 days") == 1
+    assert "_critical" not in text  # the health line already says "(critical)"
 
 
 def test_digest_survives_long_text_and_no_playbook_library() -> None:
@@ -190,10 +189,9 @@ def test_digest_survives_long_text_and_no_playbook_library() -> None:
     )
     actions = actions_of(message)
     assert [e["action_id"] for e in actions] == [
-        ActionId.ASSIGN_ACCOUNT,
-        ActionId.SNOOZE,
-        ActionId.NOT_A_RISK,
         ActionId.DETAILS,
+        ActionId.VOTE_USEFUL,
+        ActionId.VOTE_NOT_USEFUL,
     ]
     empty = validate_message(digest_message(digest(0, expansion=[], total_expansion=0)))
     assert empty["blocks"][0]["text"]["text"] == "No account needs you today"

@@ -118,6 +118,7 @@ def load_account_card(
     *,
     as_of: dt.date | None = None,
     library: Mapping[str, Any] | None = None,
+    now: dt.datetime | None = None,
 ) -> AccountCard | None:
     """The card for the account's latest score (≤ `as_of` when given); None when the
     account does not exist or has never been scored."""
@@ -157,18 +158,36 @@ def load_account_card(
         runs=open_runs(session, [account_id], library).get(account_id, []),
         suggested_playbooks=tuple(suggest(score, library)) if suggest and library else (),
         playbooks=playbook_choices(library),
+        snoozed=snooze_line(session, account_id, now),
     )
+
+
+def snooze_line(session: Session, account_id: str, now: dt.datetime | None) -> str | None:
+    """The running snooze, as the card shows it; None when not snoozed. `now` defaults to
+    the wall clock only for callers that have no clock (the card is a read)."""
+    from bot.accounts.snooze import active_snooze
+    from storage.clock import SystemClock
+
+    found = active_snooze(session, account_id, now or SystemClock().now())
+    if found is None:
+        return None
+    return f"until {found.until:%b %d} by {render.who(found.by)} — {found.label}"
 
 
 def latest_as_of(session: Session) -> dt.date | None:
     return session.exec(select(func.max(AccountScore.as_of))).one()
 
 
-def account_card(session: Session, account: Account, library: Mapping[str, Any]) -> dict[str, Any]:
+def account_card(
+    session: Session,
+    account: Account,
+    library: Mapping[str, Any],
+    now: dt.datetime | None = None,
+) -> dict[str, Any]:
     """The health card (`bot.accounts.messages`), or a line when never scored."""
     from bot.accounts.messages import account_card_message
 
-    card = load_account_card(session, account.account_id, library=library)
+    card = load_account_card(session, account.account_id, library=library, now=now)
     if card is None:
         return render.notice(f"*{account.name}* (`{account.account_id}`) has not been scored yet.")
     return account_card_message(card)

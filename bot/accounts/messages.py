@@ -18,6 +18,7 @@ from slack_sdk.models.blocks import (
 from bot.accounts.actions import account_actions
 from bot.accounts.model import AccountCard, RunSummary
 from bot.accounts.service import AccountView, Activity
+from bot.accounts.trend import trend_word
 from bot.slack import blocks as render
 from bot.slack.format import (
     band_emoji,
@@ -97,6 +98,13 @@ def account_card_message(card: AccountCard, *, actions: bool = True) -> dict[str
         HeaderBlock(block_id="card-header", text=truncate(card.name, MAX_HEADER_TEXT)),
         SectionBlock(block_id="card-facts", fields=fields),
     ]
+    if card.snoozed:
+        blocks.append(
+            ContextBlock(
+                block_id="card-snoozed",
+                elements=[MarkdownTextObject(text=f"🔕 Snoozed {escape(card.snoozed)}")],
+            )
+        )
     why = "\n".join(f"• {escape(reason)}" for reason in card.reasons) or "No reasons recorded."
     blocks.append(
         SectionBlock(
@@ -176,7 +184,7 @@ def score_line(view: AccountView) -> str:
     risk = f" · churn risk {score.churn_risk:.0%}" if score.churn_risk is not None else ""
     renewal = f" · renews {render.when(score.renewal_date)}" if score.renewal_date else ""
     mark = BAND_MARK.get(score.band, "")
-    return f"{mark} health {score.health:.0f}{delta} {score.direction} · {score.band.replace('_', ' ')}{risk} · ARR {render.money(score.arr)}{renewal}"
+    return f"{mark} health {score.health:.0f}{delta} {trend_word(score.health_delta_30d)} · {score.band.replace('_', ' ')}{risk} · ARR {render.money(score.arr)}{renewal}"
 
 
 def choose_account(query: str, candidates: Sequence[Account], then: str = "card") -> dict[str, Any]:

@@ -60,3 +60,4 @@ class AccountCard:
     runs: list[RunSummary] = field(default_factory=list)
     suggested_playbooks: tuple[str, ...] = ()
     playbooks: list[PlaybookChoice] = field(default_factory=list)
+    snoozed: str | None = None  # "until Jun 08 by <@U1> — known issue", while snoozed

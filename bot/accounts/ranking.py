@@ -186,7 +186,7 @@ def top_reasons(
     for reason in sorted(negative, key=lambda r: r.get("impact") or 0.0) + churn + others:
         text = reason.get("text")
         signal = str(reason.get("signal") or text)
-        if not text or signal in seen:
+        if not text or signal in seen or str(text) in texts:  # each sentence once
             continue
         seen.add(signal)
         texts.append(str(text))

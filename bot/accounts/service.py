@@ -93,9 +93,20 @@ def my_book(session: Session, email: str) -> list[AccountView]:
 
 
 def rank_by_risk(book: list[AccountView]) -> list[AccountView]:
-    """Riskiest first; ARR breaks ties so bigger accounts come first."""
-    scored = [view for view in book if view.score is not None]
-    return sorted(scored, key=lambda v: (-v.risk, -(v.score.arr if v.score else 0.0)))
+    """The whole book in the one attention order (`bot.accounts.attention`): accounts with
+    a reason to look today first, by ARR-weighted urgency."""
+    from bot.accounts.attention import rank_accounts
+
+    scored = {view.score.account_id: view for view in book if view.score is not None}
+    if not scored:
+        return []
+    as_of = max(view.score.as_of for view in scored.values() if view.score is not None)
+    ranked = rank_accounts(
+        [view.score for view in scored.values() if view.score is not None],
+        as_of,
+        qualifying_only=False,
+    )
+    return [scored[score.account_id] for score, _priority, _why in ranked]
 
 
 def rank_by_expansion(book: list[AccountView]) -> list[AccountView]:

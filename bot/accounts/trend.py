@@ -55,3 +55,14 @@ def sparkline(points: Sequence[float | None]) -> str:
         index = round((point - low) / span * (len(BARS) - 1))
         bars.append(BARS[min(len(BARS) - 1, max(0, index))])
     return "".join(bars)
+
+
+STEADY_WITHIN = 5.0  # points over 30 days that still read as "steady"
+
+
+def trend_word(delta_30d: float | None, steady_within: float = STEADY_WITHIN) -> str:
+    """The word shown next to the 30-day change, from that same number, so "(-1 in 30 d)"
+    never reads "rising" (the stored direction also looks at the 7-day change)."""
+    if delta_30d is None or abs(delta_30d) < steady_within:
+        return "steady"
+    return "rising" if delta_30d > 0 else "falling"

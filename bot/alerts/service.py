@@ -25,7 +25,7 @@ from bot.accounts.cards import _default_suggester, playbook_choices
 from bot.accounts.ranking import DEFAULT_EXPANSION_THRESHOLD
 from bot.alerts.detect import AlertCandidate, alert_states, candidates_for
 from bot.alerts.messages import alert_message
-from bot.delivery.outbox import enqueue
+from bot.delivery.budget import Kind, send
 from bot.delivery.recipients import mapping_file_of, recipient
 from storage.clock import Clock
 from storage.models import Account, AccountScore, Alert, OutboxMessage, Snooze
@@ -121,6 +121,16 @@ def _snoozes(session: Session, now: dt.datetime) -> tuple[set[str], dict[str, dt
         elif account_id not in ended or until > ended[account_id]:
             ended[account_id] = until
     return active, ended
+
+
+def alert_rule(candidate: AlertCandidate) -> str:
+    """The rule that produced an alert, as stored with usefulness votes: "band:critical"."""
+    return f"{candidate.kind}:{candidate.state}"
+
+
+def is_urgent(candidate: AlertCandidate) -> bool:
+    """What cannot wait for the digest: an account crossing into critical."""
+    return candidate.kind == "band" and candidate.state == "critical"
 
 
 def alert_key(candidate: AlertCandidate, opened: dt.date) -> str:
@@ -235,15 +245,19 @@ def raise_alerts(
             suggested=suggested,
             mention=mention,
         )
-        queued.append(
-            enqueue(
+        queued.extend(
+            send(
                 session,
+                recipient=owner or channel,
+                kind=Kind.ALERT,
                 key=alert_key(candidate, as_of),
-                kind="alert",
                 channel=channel,
                 payload=payload,
                 clock=clock,
+                settings=settings,
+                urgent=is_urgent(candidate),
                 account_id=candidate.account_id,
+                items=[{"account_id": candidate.account_id, "rule": alert_rule(candidate)}],
             )
         )
     session.flush()

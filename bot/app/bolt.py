@@ -5,12 +5,22 @@ from __future__ import annotations
 from slack_bolt import App
 from slack_sdk import WebClient
 
+from bot.alerts import interactive as alert_clicks
 from bot.app import actions, commands
+from bot.app import prefs as person_settings
+from bot.digests import interactive as digest_clicks
 from bot.home import interactive as home
 from bot.runtime import Runtime
 from bot.slack.app import build_bolt_app
 
-LISTENERS = (commands.register, actions.register, home.register)
+LISTENERS = (
+    commands.register,
+    actions.register,
+    home.register,
+    alert_clicks.register,  # issue 13: overflow menu, snooze with a reason, 👍 / 👎
+    digest_clicks.register,  # "See all N" and its pages
+    person_settings.register,  # each person's own settings
+)
 
 
 def create_bolt_app(

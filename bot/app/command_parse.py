@@ -23,6 +23,7 @@ USAGE = [
     ("playbook status <account>", "an account's playbook runs and steps"),
     ("my", "my open steps by due date"),
     ("digest", "post my digest now"),
+    ("settings", "what reaches me and when: scope, delivery, digest time, quiet hours, away"),
 ]
 
 
@@ -72,6 +73,11 @@ class PostDigest:
     pass
 
 
+@dataclass(frozen=True)
+class OpenSettings:
+    pass
+
+
 Command = (
     Usage
     | AccountCard
@@ -82,6 +88,7 @@ Command = (
     | PlaybookStatus
     | MySteps
     | PostDigest
+    | OpenSettings
 )
 
 
@@ -106,6 +113,8 @@ def parse(text: str | None) -> Command:
         return MySteps() if not rest else Usage("`my` takes no arguments")
     if verb == "digest":
         return PostDigest() if not rest else Usage("`digest` takes no arguments")
+    if verb == "settings":
+        return OpenSettings() if not rest else Usage("`settings` takes no arguments")
     return Usage(f"unknown command `{words[0]}`")
 
 

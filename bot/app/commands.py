@@ -20,6 +20,7 @@ from bot.app.command_parse import (
     Book,
     Command,
     MySteps,
+    OpenSettings,
     PlaybookList,
     PlaybookStart,
     PlaybookStatus,
@@ -100,7 +101,7 @@ def run_command(
             found = find_one(session, query, then="card")
             if isinstance(found, dict):
                 return found
-            return cards.account_card(session, found, deps.library)
+            return cards.account_card(session, found, deps.library, deps.clock.now())
         case Book(kind):
             views = book.my_book(session, require_email(email))
             if kind == "risk":
@@ -151,6 +152,11 @@ def run_command(
             )
         case PostDigest():
             return post_my_digest(deps, session, client, user_id, require_email(email))
+        case OpenSettings():
+            from bot.app.prefs import open_prefs
+
+            open_prefs(deps, client, user_id, body["trigger_id"])
+            return None
     return usage_message()
 
 

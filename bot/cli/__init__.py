@@ -25,6 +25,8 @@ COMMAND_MODULES = (
     "bot.cli.digest_cmd",
     "bot.cli.serve_cmd",
     "bot.cli.jobs_cmd",
+    "bot.cli.replay_cmd",
+    "bot.cli.alerts_cmd",
 )
 
 app = typer.Typer(

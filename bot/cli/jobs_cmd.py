@@ -66,14 +66,25 @@ def run_job_command(
     once: bool = typer.Option(
         False, "--once", help="skip if this occurrence (day, hour, week) already ran"
     ),
+    at: str | None = typer.Option(
+        None, "--at", help='run as if at this UTC time, "YYYY-MM-DD HH:MM" (posts for real)'
+    ),
 ) -> None:
-    """Run one job now, under its lease (refuses while another process runs it)."""
+    """Run one job now (or as if at --at), under its lease (refuses while another process
+    runs it)."""
     from bot.scheduling import registry
     from bot.scheduling.runner import run_job
+    from storage.clock import FixedClock
 
     if name not in registry.JOBS:
         raise CliError(f"no job named {name!r}; jobs: {', '.join(registry.JOBS)}")
-    runtime = build_runtime()
+    clock = None
+    if at is not None:
+        try:
+            clock = FixedClock(dt.datetime.strptime(at.strip(), "%Y-%m-%d %H:%M"))
+        except ValueError:
+            raise typer.BadParameter(f'--at: expected "YYYY-MM-DD HH:MM", got {at!r}') from None
+    runtime = build_runtime(clock=clock)
     outcome = run_job(runtime, name, force=not once, wait=False)
     if outcome.status == "skipped_held":
         raise CliError(f"job {name} is running in {outcome.detail.get('held_by')}; try later")
@@ -129,6 +140,18 @@ def outbox(
     console.print(table)
     if not rows:
         console.print("no messages")
+    with Session(runtime.engine) as session:
+        from bot.delivery.budget import held_summary
+
+        held = held_summary(session)
+    if held:
+        waiting = Table(title="held back by the noise budget (for the digest and App Home)")
+        for column in ("recipient", "kind", "why", "count"):
+            waiting.add_column(column, overflow="fold")
+        for recipient, kind, reason, count in held:
+            waiting.add_row(escape(recipient), kind, reason, str(count))
+        console.print(waiting)
+        console.print(f"{sum(row[3] for row in held)} update(s) held in all")
 
 
 @outbox_app.command("retry")

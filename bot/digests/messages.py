@@ -1,10 +1,11 @@
 """The daily digest in Block Kit: "N accounts need you today", each with why and what to do.
 
-Per account: a section (name, ARR, renewal, health with its 30-day change and band, churn
-risk, 12-week sparkline), a context (the top three reasons, the suggested playbook) and an
-actions block (Start playbook, Assign, Snooze, Not a risk, Details). Expansion candidates
-follow. Slack allows 50 blocks per message: `digest_messages` splits a long digest into
-parts, `digest_message` returns one message that ends with "N more — see the App Home".
+It fits a phone: at most CSBOT_DIGEST_SIZE accounts (5) and 20 blocks. Per account one
+section (name, ARR, renewal, health with its 30-day change and band, churn risk, 12-week
+sparkline, each reason once, the suggested play) with an overflow menu (Start playbook,
+Assign, Snooze, Not a risk, Details), and one row: the primary button and 👍 / 👎. "See
+all N" opens the paginated list of every account that qualified (`bot.digests.pages`).
+Expansion candidates follow while there is room.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from slack_sdk.models.blocks import (
+    ActionsBlock,
     Block,
     ButtonElement,
     ContextBlock,
@@ -21,7 +23,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.accounts.actions import account_actions
+from bot.accounts.menu import account_menu, entry_actions
 from bot.digests.model import WHY_LABELS, Digest, DigestItem, ExpansionItem
 from bot.slack.format import (
     band_emoji,
@@ -35,9 +37,10 @@ from bot.slack.format import (
     truncate,
 )
 from bot.slack.ids import ActionId, ButtonValue
-from bot.slack.limits import MAX_HEADER_TEXT, MAX_MESSAGE_BLOCKS, MAX_SECTION_TEXT
+from bot.slack.limits import MAX_HEADER_TEXT, MAX_SECTION_TEXT
 
 CONTEXT_TEXT = 2000
+MAX_DIGEST_BLOCKS = 20  # a digest fits a phone: at most this many blocks
 FALLBACK_TEXT = 3000
 
 
@@ -46,6 +49,11 @@ def headline(digest: Digest) -> str:
     if count == 0:
         return "No account needs you today"
     return f"{count} account{'s' if count != 1 else ''} need{'s' if count == 1 else ''} you today"
+
+
+def shown_tags(item: DigestItem) -> list[str]:
+    """Why-tags not already said by the health line (its band), so no word repeats."""
+    return [WHY_LABELS.get(w, w) for w in item.why if w != item.band]
 
 
 def item_summary(item: DigestItem) -> str:
@@ -61,35 +69,49 @@ def item_summary(item: DigestItem) -> str:
     lines = [" · ".join(facts), " · ".join(second)]
     if item.sparkline:
         lines.append(f"`{item.sparkline}` {len(item.sparkline)} weeks")
-    if item.why:
-        lines.append("_" + " · ".join(WHY_LABELS.get(w, w) for w in item.why) + "_")
+    tags = shown_tags(item)
+    if tags:
+        lines.append("_" + " · ".join(tags) + "_")
     return truncate("\n".join(lines), MAX_SECTION_TEXT)
 
 
-def item_context(item: DigestItem, titles: dict[str, str]) -> list[MarkdownTextObject]:
-    elements = []
-    if item.reasons:
-        reasons = "\n".join(f"• {escape(reason)}" for reason in item.reasons)
-        elements.append(MarkdownTextObject(text=truncate(reasons, CONTEXT_TEXT)))
+def item_text(item: DigestItem, titles: dict[str, str]) -> str:
+    """Everything about one entry in one section: the summary, each reason once, the play."""
+    lines = [item_summary(item)]
+    seen: set[str] = set()
+    for reason in item.reasons:
+        if reason.strip().lower() not in seen:
+            seen.add(reason.strip().lower())
+            lines.append(f"• {escape(reason)}")
     if item.suggested_playbooks:
         plays = ", ".join(playbook_title(name, titles) for name in item.suggested_playbooks[:3])
-        elements.append(MarkdownTextObject(text=truncate(f"Suggested: *{plays}*", CONTEXT_TEXT)))
-    if not elements:
-        elements.append(MarkdownTextObject(text="No single signal stands out; see Details."))
-    return elements
+        lines.append(f"→ Suggested: *{plays}*")
+    return truncate("\n".join(lines), MAX_SECTION_TEXT)
+
+
+def item_rule(item: DigestItem) -> str:
+    """The attention rule that put the entry in the digest (its first reason)."""
+    return item.why[0] if item.why else "ranked"
 
 
 def item_blocks(item: DigestItem, digest: Digest) -> list[Block]:
+    """Two blocks: one section (with the overflow menu) and one row (primary, 👍, 👎)."""
     titles = {choice.name: choice.title for choice in digest.playbooks}
-    key = item.account_id
+    as_of = digest.as_of.isoformat()
     return [
-        SectionBlock(block_id=f"digest-{key}", text=MarkdownTextObject(text=item_summary(item))),
-        ContextBlock(block_id=f"digest-{key}-why", elements=item_context(item, titles)),
-        account_actions(
+        SectionBlock(
+            block_id=f"digest-{item.account_id}",
+            text=MarkdownTextObject(text=item_text(item, titles)),
+            accessory=account_menu(item.account_id, as_of=as_of),
+        ),
+        entry_actions(
             item.account_id,
+            kind="digest",
+            rule=item_rule(item),
+            as_of=as_of,
             suggested=item.suggested_playbooks,
-            library=digest.playbooks,
-            as_of=digest.as_of.isoformat(),
+            titles=titles,
+            block_id=f"digest-{item.account_id}-actions",
         ),
     ]
 
@@ -117,6 +139,20 @@ def expansion_blocks(item: ExpansionItem) -> list[Block]:
     ]
 
 
+def see_all_block(digest: Digest) -> ActionsBlock:
+    """ "See all N": opens the paginated list of every account that qualified."""
+    return ActionsBlock(
+        block_id="digest-see-all",
+        elements=[
+            ButtonElement(
+                text=f"See all {digest.total_needing}",
+                action_id=ActionId.DIGEST_SEE_ALL,
+                value=ButtonValue(option=digest.owner, as_of=digest.as_of.isoformat()).encode(),
+            )
+        ],
+    )
+
+
 def _intro(digest: Digest, mention: str | None) -> list[Block]:
     lead = f"<@{mention}> " if mention else ""
     book = f"{digest.accounts_in_book} account{'s' if digest.accounts_in_book != 1 else ''}"
@@ -127,11 +163,17 @@ def _intro(digest: Digest, mention: str | None) -> list[Block]:
             elements=[
                 MarkdownTextObject(
                     text=f"{lead}As of {digest.as_of:%a %d %b %Y} · {book} in your book · "
-                    "ranked by ARR-weighted risk and change"
+                    "ranked by ARR-weighted risk and change" + held_note(digest.held)
                 )
             ],
         ),
     ]
+
+
+def held_note(held: int) -> str:
+    if not held:
+        return ""
+    return f" · {held} update{'s' if held != 1 else ''} held since your last digest, included here"
 
 
 def _expansion_header(digest: Digest) -> list[Block]:
@@ -147,13 +189,6 @@ def _expansion_header(digest: Digest) -> list[Block]:
     ]
 
 
-def _more(count: int, block_id: str) -> ContextBlock:
-    return ContextBlock(
-        block_id=block_id,
-        elements=[MarkdownTextObject(text=f"{count} more — see the App Home")],
-    )
-
-
 def fallback_text(digest: Digest) -> str:
     names = ", ".join(
         f"{item.name} ({band_label(item.band)}{', ' + change(item.health_delta_30d) if item.health_delta_30d else ''})"
@@ -165,73 +200,39 @@ def fallback_text(digest: Digest) -> str:
     return truncate(text, FALLBACK_TEXT)
 
 
-def _groups(digest: Digest) -> tuple[list[list[Block]], list[list[Block]]]:
-    attention = [item_blocks(item, digest) for item in digest.items]
-    expansion = []
-    if digest.expansion:
-        expansion.append(_expansion_header(digest))
-        expansion.extend(expansion_blocks(item) for item in digest.expansion)
-    return attention, expansion
+def digest_message(
+    digest: Digest, *, mention: str | None = None, max_blocks: int = MAX_DIGEST_BLOCKS
+) -> dict[str, Any]:
+    """The digest as one phone-sized message (at most `max_blocks`, 20 by default): the
+    header, up to the digest size of entries (two blocks each), "See all N" when more
+    qualified, then expansion candidates while there is room."""
+    blocks: list[Block] = _intro(digest, mention)
+    groups = [item_blocks(item, digest) for item in digest.items]
+    room = max_blocks - len(blocks)
+    see_all = digest.hidden > 0 or sum(map(len, groups)) > room
+    room -= 1 if see_all else 0
+    for group in groups:
+        if len(group) > room:
+            break
+        blocks.extend(group)
+        room -= len(group)
+    if see_all:
+        blocks.append(see_all_block(digest))
+    if digest.expansion and room >= 2:
+        blocks.append(_expansion_header(digest)[1])
+        room -= 1
+        for candidate in digest.expansion:
+            group = expansion_blocks(candidate)
+            if len(group) > room:
+                break
+            blocks.extend(group)
+            room -= len(group)
+    return {"text": fallback_text(digest), "blocks": [block.to_dict() for block in blocks]}
 
 
 def digest_messages(
-    digest: Digest, *, mention: str | None = None, max_blocks: int = MAX_MESSAGE_BLOCKS
+    digest: Digest, *, mention: str | None = None, max_blocks: int = MAX_DIGEST_BLOCKS
 ) -> list[dict[str, Any]]:
-    """The whole digest as one or more messages, each within Slack's block limit.
-
-    Accounts are never split across messages; later parts say "part 2 of 3".
-    """
-    attention, expansion = _groups(digest)
-    groups = attention + expansion
-    if digest.hidden:
-        groups.append([_more(digest.hidden, "digest-more")])
-    intro = _intro(digest, mention)
-    pages: list[list[Block]] = [list(intro)]
-    for group in groups:
-        room = max_blocks - 1  # keep one block for a continuation marker
-        if len(pages[-1]) + len(group) > room and len(pages[-1]) > 0:
-            pages.append([])
-        pages[-1].extend(group)
-    text = fallback_text(digest)
-    messages = []
-    for number, page in enumerate(pages, start=1):
-        blocks = page
-        if number > 1:
-            marker = ContextBlock(
-                block_id=f"digest-part-{number}",
-                elements=[
-                    MarkdownTextObject(text=f"{headline(digest)} — part {number} of {len(pages)}")
-                ],
-            )
-            blocks = [marker, *page]
-        messages.append(
-            {
-                "text": text if number == 1 else f"{headline(digest)} (part {number})",
-                "blocks": [block.to_dict() for block in blocks],
-            }
-        )
-    return messages
-
-
-def digest_message(
-    digest: Digest, *, mention: str | None = None, max_blocks: int = MAX_MESSAGE_BLOCKS
-) -> dict[str, Any]:
-    """The digest as a single message: as many accounts as fit, then "N more — see the App
-    Home" for the rest (expansion candidates follow when there is room)."""
-    attention, expansion = _groups(digest)
-    blocks: list[Block] = _intro(digest, mention)
-    budget = max_blocks - 1  # room for the "N more" line
-    expansion_size = sum(len(group) for group in expansion)
-    shown = 0
-    for group in attention:
-        if len(blocks) + len(group) > budget:
-            break
-        blocks.extend(group)
-        shown += 1
-    if len(blocks) + expansion_size <= budget:
-        for group in expansion:
-            blocks.extend(group)
-    hidden = digest.total_needing - shown
-    if hidden > 0:
-        blocks.append(_more(hidden, "digest-more"))
-    return {"text": fallback_text(digest), "blocks": [block.to_dict() for block in blocks]}
+    """The digest as messages: always one now (see `digest_message`); kept as a list so
+    callers that post "every part" need no change."""
+    return [digest_message(digest, mention=mention, max_blocks=max_blocks)]

@@ -77,6 +77,7 @@ class Digest:
     total_expansion: int = 0
     playbooks: list[PlaybookChoice] = field(default_factory=list)
     accounts_in_book: int = 0
+    held: int = 0  # messages the noise budget held back since the last digest
 
     @property
     def hidden(self) -> int:

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlmodel import Session, col, or_, select
 
-from bot.delivery.outbox import enqueue
+from bot.delivery.budget import Kind, held_count, release_held, send
 from bot.delivery.recipients import mapping_file_of, recipient
-from bot.digests.messages import digest_messages
+from bot.digests.messages import digest_messages, item_rule
 from bot.digests.model import Digest
 from storage.clock import Clock
 from storage.models import OutboxMessage
@@ -73,17 +73,24 @@ def queue_digest(
     if not channel:
         logger.warning("digest for %s not queued: no Slack user found", digest.owner)
         return None
-    return [
-        enqueue(
-            session,
-            key=digest_key(digest.owner, as_of, part),
-            kind="digest",
-            channel=channel,
-            payload=payload,
-            clock=clock,
-        )
-        for part, payload in enumerate(digest_messages(digest, mention=mention), start=1)
-    ]
+    held = held_count(session, digest.owner)
+    if held:
+        digest = replace(digest, held=held)
+    rows = send(
+        session,
+        recipient=digest.owner,
+        kind=Kind.DIGEST,
+        key=digest_key(digest.owner, as_of),
+        channel=channel,
+        payload=digest_messages(digest, mention=mention),
+        clock=clock,
+        settings=settings,
+        items=[{"account_id": item.account_id, "rule": item_rule(item)} for item in digest.items],
+        day=as_of,
+    )
+    if rows:
+        release_held(session, digest.owner, clock.now())
+    return rows
 
 
 def queue_digests(

@@ -17,13 +17,13 @@ from sqlalchemy import and_, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
+from bot.accounts.attention import rank_accounts
 from bot.accounts.cards import Suggester, _default_suggester, playbook_choices, weekly_health
 from bot.accounts.ranking import (
     AttentionRules,
     ScoreFacts,
     days_to_renewal,
     expansion_signals,
-    rank_attention,
     rank_expansion,
     top_reasons,
 )
@@ -193,9 +193,7 @@ def select_digests(
     chosen: dict[str, OwnerSelection] = {}
     for owner, scores in books.items():
         live = [s for s in scores if s.account_id not in excluded]
-        attention = rank_attention(
-            [s for s in live if s.account_id not in not_a_risk], as_of, rules
-        )
+        attention = rank_accounts([s for s in live if s.account_id not in not_a_risk], as_of, rules)
         expansion = rank_expansion(live, rules)
         chosen[owner] = OwnerSelection(
             attention=attention[:size],
@@ -218,6 +216,7 @@ def build_digests(
     now: dt.datetime | None = None,
     expansion_size: int = EXPANSION_SIZE,
     suggester: Suggester | None = None,
+    audience: Mapping[str, Iterable[str]] | None = None,
 ) -> list[Digest]:
     """One digest per owner email (sorted by email), from the latest scores ≤ `as_of`.
 
@@ -227,7 +226,10 @@ def build_digests(
     a library is given.
     """
     at = now or dt.datetime.combine(as_of, dt.time.min)
-    rows = latest_facts(session, as_of, owners=owners)
+    if audience is not None:  # viewer → the owners their digest covers (bot.digests.audience)
+        rows = viewed_by(latest_facts(session, as_of), audience)
+    else:
+        rows = latest_facts(session, as_of, owners=owners)
     names = {facts.account_id: name for facts, name, _owner in rows}
     chosen = select_digests(
         rows,
@@ -291,6 +293,22 @@ def build_digests(
             )
         )
     return digests
+
+
+def viewed_by(
+    rows: Sequence[tuple[ScoreFacts, str, str]], audience: Mapping[str, Iterable[str]]
+) -> list[tuple[ScoreFacts, str, str]]:
+    """Pure: the rows again, once per viewer whose audience covers the row's owner, with the
+    viewer in the owner's place (so each viewer gets one digest over all they cover)."""
+    by_owner: dict[str, list[tuple[ScoreFacts, str, str]]] = defaultdict(list)
+    for row in rows:
+        by_owner[row[2].lower()].append(row)
+    return [
+        (facts, name, viewer)
+        for viewer, owned in audience.items()
+        for owner in sorted({o.lower() for o in owned})
+        for facts, name, _owner in by_owner.get(owner, [])
+    ]
 
 
 def digest_item(

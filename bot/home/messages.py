@@ -72,6 +72,14 @@ def home_view(
     blocks: list[Block] = [
         HeaderBlock(block_id="home-accounts-header", text="Your accounts by risk"),
     ]
+    if home.held:
+        blocks.append(
+            _more(
+                "home-held",
+                f"🔕 {home.held} update{'s' if home.held != 1 else ''} held for your next digest "
+                "(your settings and the daily budget keep csbot quiet)",
+            )
+        )
     if home.as_of is None:
         blocks.append(_more("home-no-scores", "No scores yet — they arrive after the nightly run."))
     else:
@@ -166,7 +174,8 @@ def home_view(
         ActionsBlock(
             block_id="home-actions",
             elements=[
-                ButtonElement(text="Refresh", action_id=ActionId.HOME_REFRESH, value="refresh")
+                ButtonElement(text="Refresh", action_id=ActionId.HOME_REFRESH, value="refresh"),
+                ButtonElement(text="Settings", action_id=ActionId.HOME_SETTINGS, value="settings"),
             ],
         )
     )

@@ -11,8 +11,9 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from bot.accounts.attention import rank_accounts
 from bot.accounts.cards import weekly_health
-from bot.accounts.ranking import attention_priority, attention_reasons, risk_of
+from bot.delivery.budget import held_count
 from bot.digests.model import Digest, DigestItem
 from bot.digests.service import build_digests, digest_item, latest_scores
 from bot.plays.service import OpenStep, open_steps
@@ -32,6 +33,7 @@ class HomeData:
     steps_total: int = 0
     digest: Digest | None = None
     digest_posted_at: dt.datetime | None = None
+    held: int = 0  # updates the noise budget held for the next digest
 
 
 def load_home(
@@ -45,27 +47,28 @@ def load_home(
     now: dt.datetime | None = None,
 ) -> HomeData:
     """Everything the App Home of `owner` (an email) shows, as of the latest scores."""
-    home = HomeData(owner=owner, as_of=as_of)
+    home = HomeData(owner=owner, as_of=as_of, held=held_count(session, owner))
     identities = [owner] + ([user_id] if user_id else [])
     steps = open_steps(session, identities, library)
     home.steps, home.steps_total = steps[:HOME_STEPS], len(steps)
     if as_of is None:
         return home
     rows = latest_scores(session, as_of, owners=[owner])
-    rows.sort(key=lambda row: (-risk_of(row[0]), row[0].health, row[0].account_id))
-    shown = rows[:HOME_ACCOUNTS]
-    trends = weekly_health(session, [score.account_id for score, _n, _o in shown], as_of)
+    names = {score.account_id: name for score, name, _owner in rows}
+    ranked = rank_accounts([score for score, _n, _o in rows], as_of, qualifying_only=False)
+    shown = ranked[:HOME_ACCOUNTS]
+    trends = weekly_health(session, [score.account_id for score, _p, _w in shown], as_of)
     home.accounts = [
         digest_item(
             score,
-            name,
+            names[score.account_id],
             as_of,
-            attention_priority(score, as_of),
-            attention_reasons(score, as_of),
+            priority,
+            why,
             (),
             trends.get(score.account_id, ()),
         )
-        for score, name, _owner in shown
+        for score, priority, why in shown
     ]
     home.accounts_total = len(rows)
     digests = build_digests(session, as_of, size=size, library=library, owners=[owner], now=now)

@@ -43,7 +43,9 @@ def leaders_summary_message(
     library: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The summary as a message. Pass a `LeadersSummary`, or a session and `as_of` to build
-    the summary of the `period_days` ending on `as_of` (what the weekly job does)."""
+    the summary of the `period_days` ending on `as_of` (what the weekly job does); with a
+    session it also shows how useful alerts and digest entries were."""
+    session = summary if isinstance(summary, Session) else None
     if isinstance(summary, Session):
         if as_of is None:
             raise TypeError("leaders_summary_message(session, as_of=…) needs as_of")
@@ -124,6 +126,8 @@ def leaders_summary_message(
                 + arr_text
             )
         blocks.append(_section("leaders-playbooks", "*Playbook results*\n" + "\n".join(lines)))
+    if session is not None:
+        blocks.extend(usefulness_blocks(session, summary.end))
     blocks.append(
         ContextBlock(
             block_id="leaders-about",
@@ -139,3 +143,31 @@ def leaders_summary_message(
         f"{len(worse)} accounts moved to a worse band"
     )
     return {"text": truncate(text, 3000), "blocks": [b.to_dict() for b in blocks]}
+
+
+MAX_RULES = 6
+
+
+def usefulness_blocks(session: Session, as_of: dt.date) -> list[Block]:
+    """Per rule and per CSM over the last four weeks: entries a week and the useful rate
+    of 👍 / 👎 (`csbot alerts report` has the whole table)."""
+    from bot.accounts.votes import rate_text, usefulness_report
+
+    found = usefulness_report(session, since=as_of - dt.timedelta(days=27), until=as_of)
+    if not found.by_rule:
+        return []
+    rules = "\n".join(
+        f"• {escape(s.key)}: {s.per_week:.1f} a week, useful {rate_text(s)}"
+        for s in found.by_rule[:MAX_RULES]
+    )
+    csms = "\n".join(
+        f"• {escape(s.key)}: {s.per_week:.1f} a week, useful {rate_text(s)}"
+        for s in found.by_csm[:MAX_RULES]
+    )
+    return [
+        _section(
+            "leaders-usefulness",
+            truncate(f"*Alerts and digest entries, last 4 weeks*\n{rules}", 3000),
+        ),
+        _section("leaders-usefulness-csm", truncate(f"*By CSM*\n{csms}", 3000)),
+    ]

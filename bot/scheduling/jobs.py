@@ -29,7 +29,11 @@ def local_date(clock: Clock, tz: str) -> dt.date:
 
 
 def _client(runtime: Runtime) -> Any:
-    """The sender's WebClient when Slack is configured; None offline."""
+    """The sender's WebClient when Slack is configured; None offline. A runtime may carry
+    its own (`slack_client`: the replay's recording sink)."""
+    override = getattr(runtime, "slack_client", None)
+    if override is not None:
+        return override
     if not runtime.settings.slack_online:
         return None
     from bot.delivery.sender import make_sender_client
@@ -142,77 +146,77 @@ def retrain(runtime: Runtime, clock: Clock) -> dict[str, Any]:
 
 # -- hourly ----------------------------------------------------------------------------------
 def reminders(runtime: Runtime, clock: Clock) -> dict[str, Any]:
-    """Escalate slipped playbook steps (CSM → manager → executive) and queue the notices."""
+    """Escalate slipped playbook steps (CSM → manager → executive), then queue each
+    person's daily roll-up once their digest time has passed (`bot.plays.rollup`): one
+    message a person a day, never one per step."""
+    from bot.delivery.budget import due_day
+    from bot.plays.rollup import queue_rollups
     from playbooks.engine import escalate_overdue
 
     client = _client(runtime)
+    now = clock.now()
     with Session(runtime.engine, expire_on_commit=False) as session:
         escalations = escalate_overdue(
             session, clock=clock, grace_hours=runtime.settings.escalation_grace_hours
         )
-        queued = _queue_escalations(session, escalations, runtime, clock, client)
+        counts = queue_rollups(
+            session,
+            clock=clock,
+            settings=runtime.settings,
+            client=client,
+            due=lambda who: due_day(session, who, now, runtime.settings),
+        )
         session.commit()
-    detail: dict[str, Any] = {"escalated": len(escalations), "queued": queued}
+    detail: dict[str, Any] = {"escalated": len(escalations), "rollups": counts}
     detail.update(_deliver(runtime, clock, client))
     return detail
-
-
-def _queue_escalations(
-    session: Session, escalations: list[Any], runtime: Runtime, clock: Clock, client: Any
-) -> int | None:
-    """Queue escalation notices through the slack-messages area when it provides them."""
-    if not escalations:
-        return 0
-    try:
-        from bot.plays.scheduled import queue_escalations  # type: ignore[import-not-found]
-    except ImportError:
-        logger.warning("escalation notices not queued: bot.plays.scheduled is not available")
-        return None
-    rows = queue_escalations(
-        session, escalations, clock=clock, settings=runtime.settings, client=client
-    )
-    return len(rows)
 
 
 # -- digests -----------------------------------------------------------------------------------
 def due_digest_owners(
     session: Session, runtime: Runtime, clock: Clock, client: Any
 ) -> dict[dt.date, list[str]]:
-    """Owners whose local time has passed CSBOT_DIGEST_TIME today and whose digest for
-    their local today is not queued yet, grouped by that local date.
+    """People whose digest is due and not queued (nor held) yet, grouped by their local
+    date: owners of accounts and anyone who set preferences (a manager with scope "team",
+    a leader with "all", a cover). Due means their local time has passed their digest time
+    (theirs, else CSBOT_DIGEST_TIME) on one of their digest days, and they are not away.
 
-    A CSM's time zone is Slack's (users.info / lookupByEmail) unless every digest goes to
-    one channel (CSBOT_DIGEST_CHANNEL), when CSBOT_TIMEZONE is used for all.
+    A person's time zone is Slack's (users.info / lookupByEmail) unless every digest goes
+    to one channel (CSBOT_DIGEST_CHANNEL), when CSBOT_TIMEZONE is used for all.
     """
-    from bot.delivery.users import resolve_user, user_time_zone
+    from bot.delivery.budget import due_day
+    from bot.delivery.prefs import all_rows
+    from bot.delivery.users import resolve_user
     from bot.digests.post import digest_key
+    from storage.models.noise import DeliveryLedger
 
     settings = runtime.settings
     owners = session.exec(
         select(Account.owner).where(col(Account.owner).is_not(None)).distinct()
     ).all()
-    now = clock.now().replace(tzinfo=dt.UTC)
+    people = {o.lower() for o in owners if o}
+    people |= {row.email.lower() for row in all_rows(session) if row.email}
+    now = clock.now()
     due: dict[dt.date, list[str]] = defaultdict(list)
-    for owner in sorted({o for o in owners if o}):
-        tz = settings.timezone
+    for person in sorted(people):
         if not settings.digest_channel:
             try:
-                user = resolve_user(
-                    session, client, owner, clock, mapping_file=settings.user_mapping_file
+                resolve_user(
+                    session, client, person, clock, mapping_file=settings.user_mapping_file
                 )
             except SlackDeliveryError as error:
-                logger.warning("digest: time zone of %s unknown (%s)", owner, error.code)
-                user = None
-            tz = user_time_zone(user, settings.timezone)
-        local = now.astimezone(zoneinfo.ZoneInfo(tz))
-        if local.time().replace(tzinfo=None) < settings.digest_time:
-            continue
-        due[local.date()].append(owner)
-    keys = {
-        digest_key(owner, day): (day, owner) for day, owners_ in due.items() for owner in owners_
-    }
+                logger.warning("digest: time zone of %s unknown (%s)", person, error.code)
+        if settings.digest_channel:
+            day = due_day_in(settings.timezone, person, session, now, settings)
+        else:
+            day = due_day(session, person, now, settings)
+        if day is not None:
+            due[day].append(person)
+    keys = {digest_key(p, day): (day, p) for day, people_ in due.items() for p in people_}
     if keys:
-        queued = set(
+        decided = set(
+            session.exec(select(DeliveryLedger.key).where(col(DeliveryLedger.key).in_(list(keys))))
+        ) | set(
             session.exec(
                 select(OutboxMessage.idempotency_key).where(
                     col(OutboxMessage.idempotency_key).in_(list(keys))
@@ -220,15 +224,54 @@ def due_digest_owners(
             )
         )
         due = defaultdict(list)
-        for key, (day, owner) in keys.items():
-            if key not in queued:
-                due[day].append(owner)
+        for key, (day, person) in keys.items():
+            if key not in decided:
+                due[day].append(person)
     return dict(due)
 
 
+def due_day_in(
+    tz: str, person: str, session: Session, now: dt.datetime, settings: Any
+) -> dt.date | None:
+    """`due_day` with the time zone forced (everyone's digest in one channel)."""
+    from bot.delivery.prefs import prefs_for
+
+    prefs = prefs_for(session, person, settings)
+    moment = now.replace(tzinfo=dt.UTC).astimezone(zoneinfo.ZoneInfo(tz))
+    if moment.time().replace(tzinfo=None) < prefs.digest_time:
+        return None
+    if moment.weekday() not in prefs.digest_days or prefs.away_on(moment.date()):
+        return None
+    return moment.date()
+
+
+def digest_audiences(
+    session: Session, runtime: Runtime, day_of: dict[str, dt.date]
+) -> dict[str, set[str]]:
+    """Whose accounts each due person's digest covers (`bot.digests.audience`)."""
+    from pathlib import Path
+
+    from bot.delivery.prefs import all_rows, from_row
+    from bot.digests.audience import audiences
+    from bot.slack.permissions import load_managers
+    from storage.models import SlackUser
+
+    settings = runtime.settings
+    owners = [o for o in session.exec(select(Account.owner).distinct()).all() if o]
+    people = {row.email.lower(): from_row(row, settings) for row in all_rows(session) if row.email}
+    path = settings.manager_mapping_file
+    managers = load_managers(Path(path)) if path else {}
+    user_ids = {
+        user.email: user.user_id
+        for user in session.exec(select(SlackUser).where(col(SlackUser.email).in_(list(day_of))))
+    }
+    return audiences(people, owners, managers, user_ids, day_of)
+
+
 def digests(runtime: Runtime, clock: Clock) -> dict[str, Any]:
-    """Queue today's digest for every CSM whose local digest time has passed (the outbox
-    key `digest:<email>:<date>` makes it once a day), then deliver."""
+    """Queue today's digest for every person whose local digest time has passed (the
+    outbox key `digest:<email>:<date>` makes it once a day; the noise budget decides),
+    then deliver."""
     from bot.digests.post import queue_digests
     from bot.digests.service import build_digests
 
@@ -242,13 +285,14 @@ def digests(runtime: Runtime, clock: Clock) -> dict[str, Any]:
         library = _library(runtime) if due else None
         for as_of, owners in sorted(due.items()):
             due_count += len(owners)
+            audience = digest_audiences(session, runtime, dict.fromkeys(owners, as_of))
             built = build_digests(
                 session,
                 as_of,
                 size=settings.digest_size,
                 library=library,
-                owners=owners,
                 now=clock.now(),
+                audience=audience,
             )
             rows = queue_digests(
                 session, built, as_of=as_of, clock=clock, settings=settings, client=client
@@ -266,7 +310,7 @@ def leaders(runtime: Runtime, clock: Clock) -> dict[str, Any]:
     channel = runtime.settings.leaders_channel
     if not channel:
         return {"skipped": "CSBOT_LEADERS_CHANNEL is not set"}
-    from bot.delivery.outbox import enqueue
+    from bot.delivery.budget import Kind, send
     from bot.leaders.messages import leaders_summary_message
 
     as_of = local_date(clock, runtime.settings.timezone)
@@ -274,16 +318,18 @@ def leaders(runtime: Runtime, clock: Clock) -> dict[str, Any]:
     client = _client(runtime)
     with Session(runtime.engine, expire_on_commit=False) as session:
         payload = leaders_summary_message(session, as_of=as_of, library=_library(runtime))
-        row = enqueue(
+        key = f"leaders:{year}-W{week:02d}"
+        send(
             session,
-            key=f"leaders:{year}-W{week:02d}",
-            kind="leaders",
+            recipient=channel,
+            kind=Kind.LEADERS,
+            key=key,
             channel=channel,
             payload=payload,
             clock=clock,
+            settings=runtime.settings,
         )
         session.commit()
-        key = row.idempotency_key
     detail: dict[str, Any] = {"as_of": as_of.isoformat(), "key": key}
     detail.update(_deliver(runtime, clock, client))
     return detail

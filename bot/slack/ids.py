@@ -29,6 +29,14 @@ class ActionId(StrEnum):
     RUN_SNOOZE = "run-snooze"
     RUN_CLOSE = "run-close"
     HOME_REFRESH = "home-refresh"
+    # Quiet by design (issue 13): one overflow per entry, votes, see-all pages, settings
+    ACCOUNT_MENU = "account-menu"  # overflow: start, assign, snooze, not a risk, details
+    VOTE_USEFUL = "vote-useful"
+    VOTE_NOT_USEFUL = "vote-not-useful"
+    DIGEST_SEE_ALL = "digest-see-all"
+    DIGEST_PAGE = "digest-page"  # next in the see-all modal
+    DIGEST_PAGE_BACK = "digest-page-back"  # previous (a block's action ids must differ)
+    HOME_SETTINGS = "home-settings"
 
 
 class CallbackId(StrEnum):
@@ -36,6 +44,9 @@ class CallbackId(StrEnum):
     LOG_OUTCOME = "run-outcome-modal"
     START_PLAYBOOK = "account-start-playbook-modal"
     ASSIGN = "account-assign-modal"
+    SNOOZE_REASON = "account-snooze-modal"
+    PERSON_SETTINGS = "person-settings-modal"
+    DIGEST_ALL = "digest-all-modal"
 
 
 class ButtonValue(BaseModel):

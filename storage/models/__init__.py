@@ -6,6 +6,7 @@
 - `delivery`: the outbox, Slack user mapping, scheduler leases and job runs.
 - `ml`: trained churn models.
 - `audit`: the audit log of every change people and jobs make.
+- `noise`: people's delivery preferences, the noise budget's ledger, usefulness votes.
 """
 
 from storage.models.audit import AuditLog
@@ -22,6 +23,7 @@ from storage.models.contract import (
 )
 from storage.models.delivery import JobLease, JobRun, OutboxMessage, SlackUser
 from storage.models.ml import ModelVersion
+from storage.models.noise import DeliveryLedger, PersonPrefs, UsefulnessVote
 from storage.models.playbook_runs import Outcome, PlaybookRun, PlaybookStep
 from storage.models.scores import AccountScore, Alert, Feedback, Snooze
 
@@ -32,6 +34,7 @@ __all__ = [
     "AuditLog",
     "Contact",
     "Contract",
+    "DeliveryLedger",
     "Feedback",
     "Invoice",
     "JobLease",
@@ -41,6 +44,7 @@ __all__ = [
     "Outcome",
     "OutboxMessage",
     "PlaybookRun",
+    "PersonPrefs",
     "PlaybookStep",
     "SlackUser",
     "Snooze",
@@ -48,4 +52,5 @@ __all__ = [
     "Ticket",
     "Touchpoint",
     "UsageEvent",
+    "UsefulnessVote",
 ]
