@@ -334,3 +334,60 @@ def test_settings_change_what_a_person_receives(engine, slack) -> None:
             for r in session.exec(select(DeliveryLedger).where(DeliveryLedger.recipient == away))
         )
     assert reasons["away"] >= 1
+
+
+def test_snooze_reasons_silence_alerts_and_expire(session: Session) -> None:
+    from bot.accounts.snooze import SnoozeError, active_snooze, snooze_account
+    from bot.alerts.service import raise_alerts
+    from storage.models import Feedback, SlackUser
+
+    clock = FixedClock(dt.datetime(2026, 6, 1, 12, 0))
+    settings = load_settings(
+        _env_file=None, default_delivery="everything", realtime_per_day=10, quiet_hours=""
+    )
+    session.add(Account(account_id="acc-1", name="Acme", owner="dana@x.io"))
+    session.add(
+        SlackUser(email="dana@x.io", user_id="U1", source="mapping", fetched_at=clock.now())
+    )
+    session.commit()
+    with pytest.raises(SnoozeError, match="note"):
+        snooze_account(session, account_id="acc-1", reason="other", days=7, by="U1", clock=clock)
+    snooze_account(
+        session,
+        account_id="acc-1",
+        reason="known_issue",
+        days=3,
+        by="U1",
+        clock=clock,
+        note="outage",
+    )
+    session.commit()
+    assert active_snooze(session, "acc-1", clock.now()).label == "known issue: outage"  # type: ignore[union-attr]
+
+    def critical_on(day: dt.date) -> list[str]:
+        session.add(
+            AccountScore(
+                account_id="acc-1", as_of=day, health=30.0, band="critical", churn_risk=0.2, arr=1.0
+            )
+        )
+        session.commit()
+        clock.set(dt.datetime.combine(day, dt.time(12)))
+        rows = raise_alerts(session, as_of=day, clock=clock, settings=settings)
+        session.commit()
+        return [row.idempotency_key for row in rows]
+
+    assert critical_on(MONDAY) == []  # snoozed: silent
+    assert critical_on(MONDAY + dt.timedelta(days=2)) == []
+    assert critical_on(MONDAY + dt.timedelta(days=4)) == [
+        "alert:acc-1:band:critical:2026-06-05"
+    ]  # expired
+    assert active_snooze(session, "acc-1", clock.now()) is None
+    # "Not a real risk" also gives the churn model its label.
+    snooze_account(
+        session, account_id="acc-1", reason="not_a_real_risk", days=7, by="U1", clock=clock
+    )
+    session.commit()
+    assert (
+        session.exec(select(Feedback).where(Feedback.label == "not_a_risk")).one().account_id
+        == "acc-1"
+    )
