@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -89,3 +90,9 @@ def health_of_row(
     return float(result.health[0]), dict(
         zip(result.signals, result.impacts[0].tolist(), strict=True)
     )
+
+
+def frame_health(frame: Any, config: ScoringConfig) -> HealthResult:
+    """Health of every account of a signal frame (`scoring.signals.SignalFrame`)."""
+    columns = {name: frame.column(name) for name in config.signals}
+    return health_scores(columns, frame.extras.get("segment", [None] * len(frame)), config)
