@@ -78,6 +78,20 @@ class Settings(BaseSettings):
         48, description="Grace after a step's due date before it escalates"
     )
     log_level: str = Field("INFO", description="Logging level")
+    alert_precision: Annotated[float, Field(gt=0, le=1)] = Field(
+        0.3,
+        description="Share of at-risk alerts that should really churn: sets the model's alert "
+        "threshold and the health at-risk line from held-out history",
+    )
+    critical_precision: Annotated[float, Field(gt=0, le=1)] = Field(
+        0.5, description="The same for the critical health line"
+    )
+    learned_health_min_churned: Annotated[int, Field(ge=1)] = Field(
+        20, description="Churned accounts in history needed before health weights are learned"
+    )
+    attention_per_csm: Annotated[int, Field(ge=1)] = Field(
+        5, description="Accounts each CSM's attention list selects per day"
+    )
 
     @field_validator("timezone")
     @classmethod
@@ -134,6 +148,7 @@ class Settings(BaseSettings):
             horizon_days=horizon_days or self.churn_horizon_days,
             alert_threshold=self.risk_alert_threshold,
             snapshot_every_days=snapshot_every_days,
+            alert_precision=self.alert_precision,
         )
 
     @property

@@ -19,10 +19,10 @@ from sqlmodel import Session, select
 
 from scoring.bands import direction, health_band
 from scoring.churn.apply import ChurnPredictions, churn_predictions
-from scoring.config import ScoringConfig, default_config, load_config
+from scoring.config import ScoringConfig, resolve_config
 from scoring.expansion import expansion_reasons, expansion_scores
 from scoring.explain import explain_all
-from scoring.health import NEUTRAL_POINT, health_scores
+from scoring.health import NEUTRAL_POINT, frame_health
 from scoring.signals import SignalFrame, compute_signals
 from scoring.stakeholders import stakeholders_summary
 from scoring.store import replace_scores
@@ -33,19 +33,7 @@ from storage.models import AccountScore
 
 TREND_DAYS = (7, 30)
 
-
-def resolve_config(config: ScoringConfig | Path | str | None) -> ScoringConfig:
-    if config is None:
-        return default_config()
-    if isinstance(config, ScoringConfig):
-        return config
-    return load_config(config)
-
-
-def frame_health(frame: SignalFrame, config: ScoringConfig):  # type: ignore[no-untyped-def]
-    """Health of every account in a frame (HealthResult)."""
-    columns = {name: frame.column(name) for name in config.signals}
-    return health_scores(columns, frame.extras.get("segment", [None] * len(frame)), config)
+__all__ = ["build_score_rows", "frame_health", "resolve_config", "score_portfolio", "score_rows"]
 
 
 def _previous_health(

@@ -57,7 +57,8 @@ def test_train_models_and_backtest(
         row = session.get(ModelVersion, "churn-v1")
         assert row.active and row.horizon_days == 90 and row.features
         assert row.train_to <= END - dt.timedelta(days=90)
-        assert set(row.metrics["validation"] or {}) <= set(METRIC_KEYS)
+        assert set(METRIC_KEYS) <= set(row.metrics["validation"] or {})
+        assert 0 < row.metrics["alert_threshold"] < 1
 
     # the active model fills churn_risk and churn_reasons when scoring runs
     from scoring.service import score_portfolio

@@ -133,8 +133,8 @@ def _expected_a2() -> dict[str, float]:
         "nps_last": math.nan,
         "csat_avg": math.nan,
         "sentiment": math.nan,
-        "tickets_30d": 0,
-        "ticket_volume_change": 0,
+        "tickets_30d": math.nan,  # no ticket ever: no support data, not zero tickets
+        "ticket_volume_change": math.nan,
     }
 
 

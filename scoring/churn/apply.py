@@ -24,6 +24,8 @@ from scoring.churn.snapshots import (
     with_rule_health,
     with_trajectory,
 )
+from scoring.config import resolve_config
+from scoring.signals import compute_signals
 from storage.models import ModelVersion
 
 _CACHE: dict[str, ChurnModel] = {}
@@ -87,9 +89,6 @@ def predict_frame(
 
 def _past_frames(session: Session, frame: FrameLike, config: Any) -> list[FrameLike]:
     """Signals of the same accounts 28 and 84 days earlier (for the trajectory signals)."""
-    from scoring.service import resolve_config
-    from scoring.signals import compute_signals
-
     params = resolve_config(config).signal_params
     engine = session.get_bind()
     return [

@@ -38,6 +38,8 @@ from scoring.churn.snapshots import (
     with_trajectory,
 )
 from scoring.churn.train import TrainingError, label_snapshots, train_on_snapshots
+from scoring.config import resolve_config
+from scoring.health import frame_health
 
 ROWS = ("rules", "model", "usage_only")
 RulesFn = Callable[[FrameLike], np.ndarray]
@@ -49,8 +51,6 @@ class BacktestError(ValueError):
 
 def default_rules_fn(config_path: Any = None) -> RulesFn:
     """Risk from scoring's rule-based health score: 1 − health / 100."""
-    from scoring.service import frame_health, resolve_config
-
     config = resolve_config(config_path)
 
     def rules(frame: FrameLike) -> np.ndarray:
