@@ -64,7 +64,7 @@ class RenewalRates:
         return self.ratio_segment.get(segment or UNKNOWN, self.ratio_book)
 
 
-def fit_rates(history: Iterable[LabelledRenewal], prior_weight: float = 10.0) -> RenewalRates:
+def fit_rates(history: Iterable[LabelledRenewal], prior_weight: float = 5.0) -> RenewalRates:
     """Learn renewal odds and ARR ratios from settled renewals (pending ones are ignored)."""
     rows = [h for h in history if h.renewal.settled and h.renewal.arr > 0]
     n = len(rows)
