@@ -15,6 +15,7 @@ from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 if TYPE_CHECKING:
+    from playbooks.prep.writer import WriterConfig
     from scoring.churn.config import TrainingConfig
 
 DEFAULT_DATABASE_URL = "sqlite:///csbot.db"
@@ -92,6 +93,23 @@ class Settings(BaseSettings):
     attention_per_csm: Annotated[int, Field(ge=1)] = Field(
         5, description="Accounts each CSM's attention list selects per day"
     )
+    writer_url: str | None = Field(
+        None, description="OpenAI-compatible base URL that rewrites drafts (off without it)"
+    )
+    writer_model: str = Field("gpt-4o-mini", description="Model name sent to the writer endpoint")
+    writer_api_key: str | None = Field(None, description="Bearer key for the writer endpoint")
+    writer_timeout_seconds: Annotated[float, Field(gt=0)] = Field(
+        20.0, description="Timeout of one writer call"
+    )
+    writer_retries: Annotated[int, Field(ge=0, le=5)] = Field(
+        2, description="Retries of a failed writer call before the template is used"
+    )
+    writer_log_content: bool = Field(
+        False, description="Log the (redacted) prompts and answers at DEBUG"
+    )
+    voc_channel: str | None = Field(
+        None, description="Product channel for the weekly voice-of-the-customer themes"
+    )
 
     @field_validator("timezone")
     @classmethod
@@ -151,6 +169,19 @@ class Settings(BaseSettings):
             alert_precision=self.alert_precision,
         )
 
+    def writer_config(self) -> WriterConfig:
+        """The draft writer's settings (CSBOT_WRITER_*); templates only without a URL."""
+        from playbooks.prep.writer import WriterConfig
+
+        return WriterConfig(
+            url=self.writer_url,
+            model=self.writer_model,
+            api_key=self.writer_api_key,
+            timeout_seconds=self.writer_timeout_seconds,
+            retries=self.writer_retries,
+            log_content=self.writer_log_content,
+        )
+
     @property
     def slack_online(self) -> bool:
         """True when csbot can talk to Slack; otherwise it shows what it would post."""
@@ -202,6 +233,8 @@ EXAMPLES: dict[str, str] = {
     "admins": "U012AB3CD,U045EF6GH",
     "alert_channel": "C0123CSALERTS",
     "manager_mapping_file": "/etc/csbot/managers.csv",
+    "writer_url": "http://127.0.0.1:8000/v1",
+    "voc_channel": "C0123PRODUCT",
 }
 
 

@@ -25,6 +25,9 @@ COMMAND_MODULES = (
     "bot.cli.digest_cmd",
     "bot.cli.serve_cmd",
     "bot.cli.jobs_cmd",
+    "bot.cli.forecast_cmd",
+    "bot.cli.brief_cmd",
+    "bot.cli.voc_cmd",
 )
 
 app = typer.Typer(

@@ -6,6 +6,7 @@
 - `delivery`: the outbox, Slack user mapping, scheduler leases and job runs.
 - `ml`: trained churn models.
 - `audit`: the audit log of every change people and jobs make.
+- `prep`: drafts held for review, QBR drafts and logs, VoC routing, writer calls.
 """
 
 from storage.models.audit import AuditLog
@@ -23,6 +24,7 @@ from storage.models.contract import (
 from storage.models.delivery import JobLease, JobRun, OutboxMessage, SlackUser
 from storage.models.ml import ModelVersion
 from storage.models.playbook_runs import Outcome, PlaybookRun, PlaybookStep
+from storage.models.prep import MessageDraft, QbrDraft, QbrLog, VocThemeOwner, WriterCall
 from storage.models.scores import AccountScore, Alert, Feedback, Snooze
 
 __all__ = [
@@ -48,4 +50,9 @@ __all__ = [
     "Ticket",
     "Touchpoint",
     "UsageEvent",
+    "MessageDraft",
+    "QbrDraft",
+    "QbrLog",
+    "VocThemeOwner",
+    "WriterCall",
 ]
