@@ -247,9 +247,12 @@ def import_source(
     progress: FileProgress | None = None,
     mapping: Mapping = DEFAULT,
     only_changed: bool = False,
+    dry_run: bool = False,
 ) -> FileReport:
     """Validate and upsert one source in one transaction. Rows are skipped (not fatal)
-    when `skip_invalid` (default: when a rejects file is given)."""
+    when `skip_invalid` (default: when a rejects file is given). `only_changed` rewrites
+    (and counts) only rows that differ; `dry_run` counts what would be written and rolls
+    back."""
     skip = rejects is not None if skip_invalid is None else skip_invalid
     started = time.perf_counter()
     report = FileReport(entity.name, source.name)
@@ -292,7 +295,7 @@ def import_source(
                 writer.close()  # before the connection is used again, on every path
                 if rejects is not None:
                     rejects.close()
-            if failed:
+            if failed or dry_run:
                 transaction.rollback()
             else:
                 transaction.commit()

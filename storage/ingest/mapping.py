@@ -113,6 +113,9 @@ class Match(_Strict):
 
 class HubSpotOptions(_Strict):
     role_property: str | None = "hs_buying_role"
+    segment_property: str | None = None
+    plan_property: str | None = None
+    expansion_types: list[str] = Field(default_factory=lambda: ["upsell", "expansion"])
     start_property: str | None = None
     end_property: str | None = None
     term_months: int = 12

@@ -10,9 +10,10 @@ the file.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
 from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Protocol
@@ -313,3 +314,52 @@ def open_source(
     if path.suffix == ".jsonl":
         return JsonLinesSource.open(path, entity, batch_rows=batch_rows)
     raise ValueError(f"{path.name}: not a .csv or .jsonl file")
+
+
+class RowsSource:
+    """Rows a program holds (a connector's mapped records): mappings of contract columns to
+    values, numbered from `first_line`, in one batch per call of `batches`."""
+
+    format = "jsonl"
+
+    def __init__(
+        self, name: str, entity: Entity, rows: Sequence[Mapping[str, object]], first_line: int = 1
+    ) -> None:
+        self.name = name
+        self.entity = entity
+        self.header = entity.read_names
+        self.positions: tuple[int | None, ...] = tuple(range(len(entity.read_names)))
+        self.warnings: list[str] = []
+        self.file_problems: list[Problem] = []
+        self.bytes_total: int | None = None
+        self._rows = rows
+        self._first = first_line
+
+    def batches(self) -> Iterator[Batch]:
+        columns = self.entity.read_names
+        rows: list[Sequence[str]] = []
+        lines: list[int] = []
+        raws: list[object] = []
+        bad: list[BadLine] = []
+        for number, record in enumerate(self._rows, start=self._first):
+            row = [_value_text(record.get(column)) for column in columns]
+            rows.append(row)
+            lines.append(number)
+            raws.append(record)
+            if len(rows) >= BATCH_ROWS:
+                yield Batch(lines, rows, raws, bad)
+                rows, lines, raws = [], [], []
+        if rows:
+            yield Batch(lines, rows, raws, bad)
+
+
+def _value_text(value: object) -> str:
+    """A mapped value as contract text: dates ISO, None empty, numbers as Python writes them."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    text = _as_text(value)
+    return text if text is not None else str(value)

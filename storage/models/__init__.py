@@ -6,6 +6,7 @@
 - `delivery`: the outbox, Slack user mapping, scheduler leases and job runs.
 - `ml`: trained churn models.
 - `audit`: the audit log of every change people and jobs make.
+- `sync`: connectors' cursors and the links between other systems' ids and accounts.
 """
 
 from storage.models.audit import AuditLog
@@ -24,6 +25,7 @@ from storage.models.delivery import JobLease, JobRun, OutboxMessage, SlackUser
 from storage.models.ml import ModelVersion
 from storage.models.playbook_runs import Outcome, PlaybookRun, PlaybookStep
 from storage.models.scores import AccountScore, Alert, Feedback, Snooze
+from storage.models.sync import SyncCursor, SyncLink
 
 __all__ = [
     "Account",
@@ -45,6 +47,8 @@ __all__ = [
     "SlackUser",
     "Snooze",
     "SurveyResponse",
+    "SyncCursor",
+    "SyncLink",
     "Ticket",
     "Touchpoint",
     "UsageEvent",
