@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "bot.cli.digest_cmd",
     "bot.cli.serve_cmd",
     "bot.cli.jobs_cmd",
+    "bot.cli.sync_cmd",
 )
 
 app = typer.Typer(
