@@ -110,6 +110,39 @@ class Settings(BaseSettings):
     voc_channel: str | None = Field(
         None, description="Product channel for the weekly voice-of-the-customer themes"
     )
+    # -- connectors (`csbot sync`, docs/sources/) ------------------------------------------
+    mapping_file: Path | None = Field(
+        None, description="Mapping YAML: value maps, id matching, owners, formats, currencies"
+    )
+    hubspot_token: str | None = Field(None, description="HubSpot private app token")
+    hubspot_api_url: str = Field("https://api.hubapi.com", description="HubSpot API base URL")
+    salesforce_instance_url: str | None = Field(
+        None, description="Salesforce instance URL (https://yourorg.my.salesforce.com)"
+    )
+    salesforce_access_token: str | None = Field(None, description="Salesforce OAuth access token")
+    salesforce_client_id: str | None = Field(
+        None, description="Salesforce connected app consumer key (client credentials flow)"
+    )
+    salesforce_client_secret: str | None = Field(
+        None, description="Salesforce connected app consumer secret"
+    )
+    salesforce_api_version: str = Field("60.0", description="Salesforce REST API version")
+    zendesk_api_url: str | None = Field(
+        None, description="Zendesk API base URL (https://yoursubdomain.zendesk.com)"
+    )
+    zendesk_email: str | None = Field(None, description="Zendesk agent email for the API token")
+    zendesk_token: str | None = Field(None, description="Zendesk API token")
+    stripe_api_key: str | None = Field(None, description="Stripe restricted key (read-only)")
+    stripe_api_url: str = Field("https://api.stripe.com", description="Stripe API base URL")
+    usage_sql_url: str | None = Field(
+        None, description="SQLAlchemy URL of the warehouse holding product usage"
+    )
+    usage_sql: str | None = Field(
+        None, description="Query returning account, contact, day, event, quantity (:since bound)"
+    )
+    usage_export_dir: Path | None = Field(
+        None, description="Directory of Segment, Mixpanel or Amplitude export files"
+    )
 
     @field_validator("timezone")
     @classmethod

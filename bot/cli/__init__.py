@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "bot.cli.forecast_cmd",
     "bot.cli.brief_cmd",
     "bot.cli.voc_cmd",
+    "bot.cli.sync_cmd",
 )
 
 app = typer.Typer(

@@ -45,15 +45,20 @@ def _library(runtime: Runtime) -> dict[str, Any]:
 
 # -- the nightly pipeline ------------------------------------------------------------------
 def import_data(runtime: Runtime, clock: Clock) -> dict[str, Any]:
-    """Import the contract files in CSBOT_IMPORT_DIR (skipped when it is not set)."""
+    """Sync the configured connectors (`csbot sync`), then import the contract files in
+    CSBOT_IMPORT_DIR (skipped when it is not set)."""
+    from storage.connectors.registry import sync_configured
+
+    synced = sync_configured(runtime.engine, runtime.settings, clock)  # {} if none is set up
     directory = runtime.settings.import_dir
     if directory is None:
-        return {"skipped": "CSBOT_IMPORT_DIR is not set"}
+        return {"skipped": "CSBOT_IMPORT_DIR is not set", **synced}
     from storage.ingest.importer import import_directory
 
     # The nightly run keeps the good rows; rejected ones land in the rejects files.
     report = import_directory(runtime.engine, directory, skip_invalid=True)
     return {
+        **synced,
         "directory": str(directory),
         "files": len(report.files),
         "rejected": sum(file.rejected for file in report.files),

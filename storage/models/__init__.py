@@ -7,6 +7,7 @@
 - `ml`: trained churn models.
 - `audit`: the audit log of every change people and jobs make.
 - `prep`: drafts held for review, QBR drafts and logs, VoC routing, writer calls.
+- `sync`: connectors' cursors and the links between other systems' ids and accounts.
 """
 
 from storage.models.audit import AuditLog
@@ -26,6 +27,7 @@ from storage.models.ml import ModelVersion
 from storage.models.playbook_runs import Outcome, PlaybookRun, PlaybookStep
 from storage.models.prep import MessageDraft, QbrDraft, QbrLog, VocThemeOwner, WriterCall
 from storage.models.scores import AccountScore, Alert, Feedback, Snooze
+from storage.models.sync import SyncCursor, SyncLink
 
 __all__ = [
     "Account",
@@ -47,6 +49,8 @@ __all__ = [
     "SlackUser",
     "Snooze",
     "SurveyResponse",
+    "SyncCursor",
+    "SyncLink",
     "Ticket",
     "Touchpoint",
     "UsageEvent",

@@ -1,7 +1,7 @@
 """prep tables: drafts, qbr, voc owners, writer calls
 
 Revision ID: brief_0001
-Revises: 0001
+Revises: 0002
 Create Date: 2026-12-04 16:27:51.876219
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 
 
 revision: str = 'brief_0001'
-down_revision: str | None = '0001'
+down_revision: str | None = '0002'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
