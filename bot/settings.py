@@ -149,6 +149,8 @@ class Settings(BaseSettings):
             alert_threshold=self.risk_alert_threshold,
             snapshot_every_days=snapshot_every_days,
             alert_precision=self.alert_precision,
+            critical_precision=self.critical_precision,
+            learned_health_min_churned=self.learned_health_min_churned,
         )
 
     @property

@@ -3,7 +3,6 @@ feature set changes, alert lines chosen for the team's precision."""
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 
 import numpy as np

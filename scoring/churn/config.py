@@ -39,6 +39,10 @@ class TrainingConfig:
     alert_threshold: float = 0.5
     #: The share of alerts that should really churn; the alert threshold is chosen for it.
     alert_precision: float | None = 0.3
+    #: The same for the critical health line (the at-risk line uses `alert_precision`).
+    critical_precision: float | None = 0.5
+    #: Churned accounts the labelled history must hold before health weights are learned.
+    learned_health_min_churned: int = 20
     #: Folds of the account-grouped cross-validation used when history is too short for a
     #: time-based validation.
     cv_folds: int = 5
