@@ -40,7 +40,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from storage.models import Account, AccountScore
 
@@ -286,9 +286,9 @@ def load_attention(
 ) -> dict[str | None, list[AttentionEntry]]:
     """`rank_attention` over the scores stored as of `as_of` (with each account's owner)."""
     query = (
-        select(AccountScore, Account.owner)
-        .join(Account, Account.account_id == AccountScore.account_id)  # type: ignore[arg-type]
-        .where(AccountScore.as_of == as_of)  # type: ignore[arg-type]
+        select(AccountScore, col(Account.owner))
+        .join(Account, col(Account.account_id) == col(AccountScore.account_id))
+        .where(col(AccountScore.as_of) == as_of)
     )
     wanted = set(owners) if owners is not None else None
     records = []

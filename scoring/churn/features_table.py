@@ -239,7 +239,7 @@ def train_feature_table(
             per_fold.append(evaluate(table.y[test_idx], risk, threshold=threshold, horizon_days=0))
         metrics[name], spread[name] = {}, {}
         for key in per_fold[0]:
-            values = [m[key] for m in per_fold if m[key] is not None]
+            values = [float(v) for m in per_fold if (v := m[key]) is not None]
             metrics[name][key] = float(np.mean(values)) if values else None
             spread[name][key] = float(np.std(values)) if values else None
     chosen = max(metrics, key=lambda name: metrics[name]["pr_auc"] or 0.0)
