@@ -232,6 +232,24 @@ def _sentences(
 
 
 def rank_attention(
+    records: Iterable[Any], as_of: dt.date, settings: AttentionSettings | None = None
+) -> list[tuple[Any, float, tuple[str, ...]]]:
+    """Eligible records (a reason today), most valuable first: (record, value, why keys).
+
+    The same shape as `bot.digest.ranking.rank_attention`, so callers that slice the top
+    few of one CSM's records switch to this by import; `select_attention` applies the
+    per-CSM cap and builds the entries with sentences. Ties break on the account id."""
+    settings = settings or AttentionSettings()
+    ranked = []
+    for record in records:
+        why = why_today(record, as_of, settings)
+        if why:
+            ranked.append((record, attention_parts(record, as_of, settings)[0], tuple(why)))
+    ranked.sort(key=lambda row: (-row[1], str(_get(row[0], "account_id"))))
+    return ranked
+
+
+def select_attention(
     records: Iterable[Any],
     as_of: dt.date,
     settings: AttentionSettings | None = None,
@@ -298,7 +316,7 @@ def load_attention(
         record = {name: getattr(score, name) for name in _FIELDS}
         record["owner"] = owner
         records.append(record)
-    return rank_attention(records, as_of, settings)
+    return select_attention(records, as_of, settings)
 
 
 _FIELDS = (

@@ -12,7 +12,7 @@ from sqlmodel import Session
 from typer.testing import CliRunner
 
 from bot.cli import app
-from scoring.attention import AttentionSettings, attention_value, rank_attention
+from scoring.attention import AttentionSettings, attention_value, rank_attention, select_attention
 from storage import migrate
 from storage.models import Account, AccountScore
 
@@ -64,7 +64,7 @@ def test_selects_the_few_with_a_reason_and_says_why() -> None:
         _score("expanding", health=88.0, band="healthy", expansion=0.8, arr=100_000.0),
         _score("eli-risky", owner="eli@x.io", churn_risk=0.5),
     ]
-    ranked = rank_attention(records, AS_OF, SETTINGS)
+    ranked = select_attention(records, AS_OF, SETTINGS)
     assert set(ranked) == {"dana@x.io", "eli@x.io"}
     dana = ranked["dana@x.io"]
     assert len(dana) == 2  # per_csm
@@ -72,7 +72,7 @@ def test_selects_the_few_with_a_reason_and_says_why() -> None:
     assert dana[0].value >= dana[1].value
     listed = {e.account_id for entries in ranked.values() for e in entries}
     assert "big-but-fine" not in listed  # low risk and no other reason: never listed
-    every = rank_attention(records, AS_OF, AttentionSettings(per_csm=10, alert_threshold=0.3))
+    every = select_attention(records, AS_OF, AttentionSettings(per_csm=10, alert_threshold=0.3))
     ids = {e.account_id for e in every["dana@x.io"]}
     assert ids == {"risky", "renewing", "critical", "expanding"}
     by_id = {e.account_id: e for e in every["dana@x.io"]}
@@ -86,6 +86,11 @@ def test_selects_the_few_with_a_reason_and_says_why() -> None:
     assert by_id["critical"].why == ["critical"] and by_id["critical"].disagreement is None
     assert by_id["expanding"].why == ["expansion"] and by_id["expanding"].expansion_value > 0
     assert all(entry.reasons for entry in every["dana@x.io"])
+    # rank_attention: the same order, shaped like bot.digest.ranking's (record, value, why)
+    flat = rank_attention([r for r in records if r["owner"] == "dana@x.io"], AS_OF, SETTINGS)
+    assert [row[0]["account_id"] for row in flat] == [e.account_id for e in every["dana@x.io"]]
+    assert [row[1] for row in flat] == sorted((row[1] for row in flat), reverse=True)
+    assert flat[0][2] == tuple(every["dana@x.io"][0].why)
 
 
 def test_without_a_model_health_stands_in_for_risk() -> None:
@@ -93,7 +98,7 @@ def test_without_a_model_health_stands_in_for_risk() -> None:
         _score("healthy", churn_risk=None, health=85.0, band="healthy"),
         _score("at-risk", churn_risk=None, health=50.0, band="at_risk"),
     ]
-    ranked = rank_attention(records, AS_OF, SETTINGS)
+    ranked = select_attention(records, AS_OF, SETTINGS)
     assert [e.account_id for e in ranked["dana@x.io"]] == ["at-risk"]
     assert ranked["dana@x.io"][0].arr_at_risk == pytest.approx(0.5 * 30 / 80 * 50_000)
 

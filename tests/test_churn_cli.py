@@ -107,7 +107,7 @@ def test_train_models_and_backtest(
     for row in ("rules", "learned_health", "model", "usage_only"):
         assert set(METRIC_KEYS) <= set(result[row])
         assert 0 <= result[row]["brier"] <= 1
-    assert result["rules"]["alert_line_median"] == pytest.approx(0.4)  # health below 60
+    assert result["rules"]["threshold"] == pytest.approx(0.4)  # health below 60
     reliability = result["calibration"]["model"]["reliability"]
     assert len(reliability) == 10 and sum(b["rows"] for b in reliability) > 0
     assert 0 <= result["calibration"]["model"]["ece"] <= 1

@@ -287,7 +287,7 @@ def _summarise(
         for row in ROWS
     }
     for row in ROWS:
-        metrics[row]["alert_line_median"] = float(np.median(lines[row]))
+        metrics[row]["threshold"] = float(np.median(lines[row]))  # median over retrains
         metrics[row]["alerts_per_date"] = float((scores[row] >= lines[row]).sum()) / max(
             len({int(d) for d in dates.tolist()}), 1
         )
