@@ -26,6 +26,7 @@ import numpy as np
 
 from scoring.churn.artefact import ChurnModel
 from scoring.churn.snapshots import RULE_HEALTH
+from scoring.signals.registry import describe as scoring_describe
 
 _CHANGE = re.compile(r"(.+)_change_(\d+)d")
 
@@ -48,10 +49,6 @@ def describe(signal: str, row: Mapping[str, float | None]) -> str | None:
         return (
             None if value is None or math.isnan(value) else f"Rule-based health score {value:.0f}"
         )
-    try:
-        from scoring.signals.registry import describe as scoring_describe
-    except ImportError:
-        return None
     try:
         return scoring_describe(signal, row)
     except (KeyError, TypeError, ValueError):
