@@ -21,8 +21,9 @@ expansion score worth a conversation on a healthy account. Low risk and no other
 never listed, however large the ARR. Each CSM gets at most `per_csm` entries a day
 (`CSBOT_ATTENTION_PER_CSM`, 5).
 
-Where health and churn risk disagree strongly (health not at risk while the model is at or
-above the alert threshold, or health critical while the model sees under a third of it),
+Where health and churn risk disagree strongly (health not at risk while churn risk is at
+least 50% and the alert threshold, or health critical while churn risk is under 10% and a
+third of the threshold),
 the entry's `disagreement` is one line that says why: the model's top reason.
 
 Callers: `scoring.service` stores `value` as `AccountScore.attention`; `csbot digest
@@ -136,10 +137,10 @@ def disagreement_line(record: Any, settings: AttentionSettings) -> str | None:
     band = str(_get(record, "band") or "")
     health = _num(_get(record, "health")) or 0.0
     top = top_model_reason(record)
-    if band not in RISKY_BANDS and risk >= settings.alert_threshold:
+    if band not in RISKY_BANDS and risk >= max(settings.alert_threshold, 0.5):
         because = f": {top}" if top else ""
         return f"Health {health:.0f} looks fine, but churn risk is {risk:.0%}{because}"
-    if band == "critical" and risk < settings.alert_threshold / 3:
+    if band == "critical" and risk < min(settings.alert_threshold / 3, 0.1):
         because = f"; the model's largest factor: {top}" if top else ""
         return f"Health {health:.0f} is critical, but churn risk is only {risk:.0%}{because}"
     return None
