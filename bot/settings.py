@@ -80,12 +80,12 @@ class Settings(BaseSettings):
     )
     log_level: str = Field("INFO", description="Logging level")
     alert_precision: Annotated[float, Field(gt=0, le=1)] = Field(
-        0.3,
+        0.5,
         description="Share of at-risk alerts that should really churn: sets the model's alert "
         "threshold and the health at-risk line from held-out history",
     )
     critical_precision: Annotated[float, Field(gt=0, le=1)] = Field(
-        0.5, description="The same for the critical health line"
+        0.7, description="The same for the critical health line"
     )
     learned_health_min_churned: Annotated[int, Field(ge=1)] = Field(
         20, description="Churned accounts in history needed before health weights are learned"
@@ -200,6 +200,8 @@ class Settings(BaseSettings):
             alert_threshold=self.risk_alert_threshold,
             snapshot_every_days=snapshot_every_days,
             alert_precision=self.alert_precision,
+            critical_precision=self.critical_precision,
+            learned_health_min_churned=self.learned_health_min_churned,
         )
 
     def writer_config(self) -> WriterConfig:

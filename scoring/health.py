@@ -79,7 +79,11 @@ def health_scores(
         g = np.full((rows.size, len(names)), 0.5)
         present = np.zeros((rows.size, len(names)), dtype=bool)
         for j, (name, norm) in enumerate(zip(names, norms, strict=True)):
-            values = np.asarray(columns[name], dtype=float)[rows]
+            column = columns.get(name)
+            if column is None:  # a signal this frame does not carry: no data
+                values = np.full(rows.size, np.nan)
+            else:
+                values = np.asarray(column, dtype=float)[rows]
             missing = 0.5 if norm.missing is None else norm.missing
             g[:, j] = goodness(values, norm.bad, norm.good, missing)
             present[:, j] = ~np.isnan(values) | (norm.missing is not None)

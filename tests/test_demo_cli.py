@@ -30,10 +30,16 @@ def test_demo_prints_digests_with_names_health_and_reasons(empty_engine, tmp_pat
         accounts = session.exec(select(func.count()).select_from(Account)).one()
         scored = session.exec(select(func.count()).select_from(AccountScore)).one()
         names = session.exec(select(Account.name)).all()
-        models = session.exec(select(func.count()).select_from(ModelVersion)).one()
+        models = session.exec(
+            select(func.count()).select_from(ModelVersion).where(ModelVersion.kind == "churn")
+        ).one()
+        health = session.exec(
+            select(func.count()).select_from(ModelVersion).where(ModelVersion.kind == "health")
+        ).one()
     assert accounts == 60 and 0 < scored <= 60
     assert any(name in out for name in names)
     assert models == 1  # the churn model was trained on the portfolio's history
+    assert health == 1  # and the health score (learned or the YAML's) chosen beside it
 
 
 def test_demo_post_needs_a_token(tmp_path, monkeypatch):

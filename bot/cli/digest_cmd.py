@@ -8,6 +8,8 @@ cron line that runs twice posts once.
 from __future__ import annotations
 
 import datetime as dt
+import json
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -41,6 +43,9 @@ def digest(
     post: bool = typer.Option(
         False, "--post", help="Queue in the outbox and deliver to Slack (once per CSM per day)."
     ),
+    output: str = typer.Option(
+        "text", "--format", help="text, or json: each CSM's selected accounts (scoring.attention)."
+    ),
 ) -> None:
     """Build each CSM's digest from the stored scores; print it, or post it with --post."""
     from bot.digests.service import build_digests
@@ -50,6 +55,10 @@ def digest(
     from storage.db import session_scope
 
     wanted = _parse_date(as_of)
+    if output not in ("text", "json"):
+        raise CliError(f"--format: {output!r} is not one of text, json")
+    if output == "json" and post:
+        raise CliError("--format json prints; it does not go with --post")
     runtime = build_runtime()
     if post and not runtime.settings.slack_online:
         raise CliError("--post needs a Slack bot token: set CSBOT_SLACK_BOT_TOKEN")
@@ -67,6 +76,11 @@ def digest(
             if known is None:
                 raise CliError(f"--user: no accounts are owned by {user!r}")
             owners = [user]
+        if output == "json":
+            typer.echo(
+                json.dumps(_attention_json(session, day, runtime.settings, owners), indent=2)
+            )
+            return
         digests = build_digests(
             session, day, size=runtime.settings.digest_size, library=library, owners=owners
         )
@@ -96,6 +110,33 @@ def digest(
         raise CliError(
             f"{result.failed} message(s) could not be sent; the outbox row's last_error says why"
         )
+
+
+def _attention_json(
+    session: Session, day: dt.date, settings: Any, owners: list[str] | None
+) -> dict[str, Any]:
+    """{"as_of", "per_csm", "csms": [{"owner", "accounts": [entry, …]}]} from the one
+    attention ranking (`scoring.attention.load_attention`)."""
+    from scoring.attention import AttentionSettings, load_attention
+    from scoring.churn.registry import active_version
+
+    model = active_version(session)
+    chosen = (model.metrics or {}).get("alert_threshold") if model else None
+    attention = AttentionSettings(
+        per_csm=settings.attention_per_csm,
+        alert_threshold=float(chosen) if chosen is not None else settings.risk_alert_threshold,
+    )
+    ranked = load_attention(session, day, attention, owners)
+    return {
+        "as_of": day.isoformat(),
+        "per_csm": attention.per_csm,
+        "alert_threshold": attention.alert_threshold,
+        "csms": [
+            {"owner": owner, "accounts": [entry.to_json() for entry in entries]}
+            for owner, entries in ranked.items()
+            if owner is not None
+        ],
+    }
 
 
 def register(app: typer.Typer) -> None:

@@ -134,6 +134,7 @@ def retrain(runtime: Runtime, clock: Clock) -> dict[str, Any]:
             clock,
             cfg=runtime.settings.churn_training(),
             signals_fn=default_signals_fn(runtime.settings.scoring_config),
+            scoring_config=runtime.settings.scoring_config,
         )
     except TrainingError as error:
         return {"as_of": as_of.isoformat(), "skipped": str(error)}

@@ -37,6 +37,8 @@ class ChurnPredictions:
     version: str
     risk: np.ndarray  # aligned with frame.account_ids
     reasons: list[list[dict[str, Any]]]
+    #: The model's alert threshold chosen for the team's precision (None: the fallback).
+    alert_threshold: float | None = None
 
 
 def active_model(session: Session) -> tuple[str, ChurnModel] | None:
@@ -111,4 +113,9 @@ def churn_predictions(
     version, model = found
     past = _past_frames(session, frame, config) if needs_trajectory(model) else None
     risk, reasons = predict_frame(model, frame, past=past, config=config)
-    return ChurnPredictions(version=version, risk=risk, reasons=reasons)
+    return ChurnPredictions(
+        version=version,
+        risk=risk,
+        reasons=reasons,
+        alert_threshold=getattr(model, "alert_threshold", None),
+    )

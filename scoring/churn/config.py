@@ -38,7 +38,11 @@ class TrainingConfig:
     #: predictions (`thresholds.threshold_for_precision`).
     alert_threshold: float = 0.5
     #: The share of alerts that should really churn; the alert threshold is chosen for it.
-    alert_precision: float | None = 0.3
+    alert_precision: float | None = 0.5
+    #: The same for the critical health line (the at-risk line uses `alert_precision`).
+    critical_precision: float | None = 0.7
+    #: Churned accounts the labelled history must hold before health weights are learned.
+    learned_health_min_churned: int = 20
     #: Folds of the account-grouped cross-validation used when history is too short for a
     #: time-based validation.
     cv_folds: int = 5

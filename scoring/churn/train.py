@@ -55,6 +55,9 @@ from scoring.churn.thresholds import (
     reliability_table,
     threshold_for_precision,
 )
+from scoring.config import ScoringConfig, resolve_config
+from scoring.health_model import HealthChoice, choose_health, store_health_choice
+from scoring.learned_health import learned_columns
 from storage.db import session_scope
 
 __all__ = [
@@ -84,13 +87,14 @@ def label_snapshots(
     """The rows usable for training at `cutoff`, labelled, weighted by feedback.
 
     Keeps only snapshots with date + horizon <= cutoff, and only churn events and feedback
-    known by the cutoff, so nothing after the cutoff can leak into a label.
+    known by the cutoff (feedback: about a date on or before it and given on or before it),
+    so nothing after the cutoff can leak into a label.
     """
     c = cutoff.toordinal()
     snaps = snaps.subset(snaps.dates + cfg.horizon_days <= c)
     known_events = {a: [d for d in days if d <= c] for a, days in events.items()}
     known_events = {a: days for a, days in known_events.items() if days}
-    known_feedback = [f for f in feedback if f.as_of.toordinal() <= c]
+    known_feedback = [f for f in feedback if f.known_by(cutoff)]
     known_events = merge_feedback_churns(known_events, known_feedback)
     snaps.churn_dates = next_churn(snaps.account_ids, snaps.dates, known_events)
     snaps.y = churn_labels(snaps.dates, snaps.churn_dates, cfg.horizon_days)
@@ -380,6 +384,29 @@ class TrainReport:
     version: str
     promoted: bool
     note: str
+    #: The health score chosen at this training (learned or rules, and its lines); None
+    #: when the snapshots do not carry the health signals (a hand-built signals function).
+    health: HealthChoice | None = None
+    health_version: str | None = None
+
+
+def choose_health_on(
+    snaps: SnapshotSet, cfg: TrainingConfig, config: ScoringConfig
+) -> HealthChoice | None:
+    """`health_model.choose_health` on the labelled snapshots (None without the signals)."""
+    columns = learned_columns(snaps.names, snaps.X, list(config.signals))
+    if len(columns) < len(config.signals) / 2 or len(snaps) == 0:
+        return None
+    return choose_health(
+        columns,
+        snaps.y,
+        snaps.account_ids,
+        config,
+        min_churned=cfg.learned_health_min_churned,
+        at_risk_precision=cfg.alert_precision,
+        critical_precision=cfg.critical_precision,
+        sample_weight=snaps.weight,
+    )
 
 
 def train_and_promote(
@@ -391,13 +418,36 @@ def train_and_promote(
     cfg: TrainingConfig | None = None,
     signals_fn: SignalsFn | None = None,
     progress: Callable[[int, int], None] | None = None,
+    scoring_config: ScoringConfig | str | Any = None,
 ) -> TrainReport:
-    """Train on what was known by `as_of`, store the version, promote it if it wins."""
+    """Train on what was known by `as_of`, store the version, promote it if it wins; choose
+    the health score (learned or rules) and its lines on the same history and store it
+    as the active health version."""
     cfg = cfg or TrainingConfig()
     if horizon_days is not None:
         cfg = dataclasses.replace(cfg, horizon_days=horizon_days)
     snaps = build_training_set(engine, as_of, cfg, signals_fn=signals_fn, progress=progress)
     outcome = train_on_snapshots(snaps, as_of, cfg)
+    health = choose_health_on(snaps, cfg, resolve_config(scoring_config))
     with session_scope(engine) as session:
         row = store_outcome(session, outcome, clock, cfg)
-        return TrainReport(outcome, row.version, bool(row.active), row.promotion_note or "")
+        health_row = (
+            store_health_choice(
+                session,
+                health,
+                clock,
+                horizon_days=cfg.horizon_days,
+                train_from=outcome.train_from,
+                train_to=outcome.train_to,
+            )
+            if health is not None
+            else None
+        )
+        return TrainReport(
+            outcome,
+            row.version,
+            bool(row.active),
+            row.promotion_note or "",
+            health,
+            health_row.version if health_row else None,
+        )

@@ -44,10 +44,10 @@ def invoice_signals(
     ).all()
     ids = [r.account_id for r in rows]
     oldest = population.scatter(ids, win.days_before_end([r.oldest_due for r in rows]))
-    overdue = population.scatter(ids, [r.overdue for r in rows], fill=np.nan)
-    billed = ~np.isnan(overdue)
+    overdue_count = population.scatter(ids, [r.overdue for r in rows], fill=np.nan)
+    billed = ~np.isnan(overdue_count)
     return {
-        "overdue_invoices": overdue,
+        "overdue_invoices": overdue_count,
         # Days past due counted to D itself (an invoice due yesterday is 1 day overdue).
         "days_overdue": np.where(
             np.isnan(oldest), np.where(billed, 0.0, np.nan), np.ceil(oldest - 1)
