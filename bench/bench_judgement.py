@@ -10,7 +10,7 @@ retraining every 28):
 - `demo`: the default demo book, a sanity check (its churn is a designed, deep decline).
 
 Scorers: `rules` (1 − health/100), `model` and `usage_only` (the backtest's own retrains),
-and `peer`: gradient boosting on 10 hand-made features computed here from the raw tables,
+and `peer`: gradient boosting on 11 hand-made features computed here from the raw tables,
 trained with the same protocol (only snapshots whose 90-day outcome was known at each
 retrain date).
 
@@ -318,7 +318,7 @@ class RawBook:
         self.last_day = int(self.u_day.max()) if self.u_day.size else 0
 
     def features(self, day: int) -> np.ndarray:
-        """10 features of every account as of `day` (data before `day` only)."""
+        """11 features of every account as of `day` (data before `day` only)."""
         n = len(self.ids)
         w30 = (self.u_day >= day - 30) & (self.u_day < day)
         w90 = (self.u_day >= day - 90) & (self.u_day < day - 30)
