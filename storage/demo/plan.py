@@ -20,15 +20,13 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from storage.demo.calendar import Window
+from storage.demo.episodes import Episode
+from storage.demo.scenarios import CHURN_STORIES, Scenario, resolve_scenario
 from storage.demo.vocab import PLANS
-
-if TYPE_CHECKING:
-    from storage.demo.scenarios import Scenario
 
 SEGMENTS = ("enterprise", "mid_market", "smb")
 SEGMENT_SHARE = (0.15, 0.35, 0.50)
@@ -42,8 +40,6 @@ TERMS = {
 CHURN_AT_RENEWAL = {"enterprise": 0.13, "mid_market": 0.22, "smb": 0.3}
 CONTRACT_AT_RENEWAL = 0.09
 GROWER_SHARE = 0.2
-NO_WARNING_SHARE = 0.1
-MID_TERM_SHARE = 0.08
 
 # Symptoms a stretch of trouble can show, with the odds each appears when an account is
 # heading for churn. Dips and contractions show each with lower odds.
@@ -82,22 +78,6 @@ class Term:
     arr: float
     seats: int
     plan: str
-
-
-@dataclass
-class Episode:
-    """A stretch of trouble: symptoms ramp up from `start` to `peak`, then fade by `end`.
-
-    `onsets` delays each symptom within the ramp so they do not all move together.
-    """
-
-    kind: str  # "churn", "contraction", "dip"
-    start: int  # day numbers of the window (may lie outside it)
-    peak: int
-    end: int
-    depth: float
-    shape: float  # >1: slow start, <1: early drop
-    symptoms: dict[str, float]  # symptom -> onset as a fraction of the ramp
 
 
 @dataclass
@@ -220,8 +200,6 @@ def plan_account(
 ) -> AccountPlan:
     """Draw one account's story. `identity` holds name, domain, segment, industry, owner;
     `scenario` changes how the story goes (None: the default book)."""
-    from storage.demo.scenarios import resolve_scenario
-
     story = resolve_scenario(scenario)
     segment = identity["segment"]
     created = (
@@ -421,8 +399,6 @@ def _plan_churn(
     rng: np.random.Generator,
     story: Scenario,
 ) -> None:
-    from storage.demo.scenarios import CHURN_STORIES
-
     day = window.day(churn_on)
     symptoms: dict[str, float] = {}
     if story.churn_story is not None:

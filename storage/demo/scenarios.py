@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from storage.demo.plan import MID_TERM_SHARE, NO_WARNING_SHARE, Episode
+from storage.demo.episodes import MID_TERM_SHARE, NO_WARNING_SHARE, Episode
 
 
 @dataclass(frozen=True)

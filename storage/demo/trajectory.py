@@ -12,7 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from storage.demo.calendar import Window
-from storage.demo.plan import SYMPTOMS, AccountPlan, Episode
+from storage.demo.episodes import Episode
+from storage.demo.plan import SYMPTOMS, AccountPlan
 
 
 @dataclass
