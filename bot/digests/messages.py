@@ -9,6 +9,7 @@ parts, `digest_message` returns one message that ends with "N more — see the A
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -21,7 +22,8 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.accounts.actions import account_actions
+from bot.accounts.actions import account_actions, state_text
+from bot.accounts.service import AccountState
 from bot.digests.model import WHY_LABELS, Digest, DigestItem, ExpansionItem
 from bot.slack.format import (
     band_emoji,
@@ -66,7 +68,9 @@ def item_summary(item: DigestItem) -> str:
     return truncate("\n".join(lines), MAX_SECTION_TEXT)
 
 
-def item_context(item: DigestItem, titles: dict[str, str]) -> list[MarkdownTextObject]:
+def item_context(
+    item: DigestItem, titles: dict[str, str], state: AccountState | None = None
+) -> list[MarkdownTextObject]:
     elements = []
     if item.reasons:
         reasons = "\n".join(f"• {escape(reason)}" for reason in item.reasons)
@@ -76,20 +80,26 @@ def item_context(item: DigestItem, titles: dict[str, str]) -> list[MarkdownTextO
         elements.append(MarkdownTextObject(text=truncate(f"Suggested: *{plays}*", CONTEXT_TEXT)))
     if not elements:
         elements.append(MarkdownTextObject(text="No single signal stands out; see Details."))
+    said = state_text(state)
+    if said:
+        elements.append(MarkdownTextObject(text=said))
     return elements
 
 
-def item_blocks(item: DigestItem, digest: Digest) -> list[Block]:
+def item_blocks(item: DigestItem, digest: Digest, state: AccountState | None = None) -> list[Block]:
+    """An account's three blocks: summary, why (and what people did since), actions. The
+    state only adds to the why line, so a re-rendered digest splits into the same parts."""
     titles = {choice.name: choice.title for choice in digest.playbooks}
     key = item.account_id
     return [
         SectionBlock(block_id=f"digest-{key}", text=MarkdownTextObject(text=item_summary(item))),
-        ContextBlock(block_id=f"digest-{key}-why", elements=item_context(item, titles)),
+        ContextBlock(block_id=f"digest-{key}-why", elements=item_context(item, titles, state)),
         account_actions(
             item.account_id,
             suggested=item.suggested_playbooks,
             library=digest.playbooks,
             as_of=digest.as_of.isoformat(),
+            state=state,
         ),
     ]
 
@@ -165,8 +175,11 @@ def fallback_text(digest: Digest) -> str:
     return truncate(text, FALLBACK_TEXT)
 
 
-def _groups(digest: Digest) -> tuple[list[list[Block]], list[list[Block]]]:
-    attention = [item_blocks(item, digest) for item in digest.items]
+def _groups(
+    digest: Digest, states: Mapping[str, AccountState] | None = None
+) -> tuple[list[list[Block]], list[list[Block]]]:
+    states = states or {}
+    attention = [item_blocks(item, digest, states.get(item.account_id)) for item in digest.items]
     expansion = []
     if digest.expansion:
         expansion.append(_expansion_header(digest))
@@ -175,13 +188,18 @@ def _groups(digest: Digest) -> tuple[list[list[Block]], list[list[Block]]]:
 
 
 def digest_messages(
-    digest: Digest, *, mention: str | None = None, max_blocks: int = MAX_MESSAGE_BLOCKS
+    digest: Digest,
+    *,
+    mention: str | None = None,
+    max_blocks: int = MAX_MESSAGE_BLOCKS,
+    states: Mapping[str, AccountState] | None = None,
 ) -> list[dict[str, Any]]:
     """The whole digest as one or more messages, each within Slack's block limit.
 
-    Accounts are never split across messages; later parts say "part 2 of 3".
+    Accounts are never split across messages; later parts say "part 2 of 3". `states`
+    (re-rendering after a click) shows what people did on each account.
     """
-    attention, expansion = _groups(digest)
+    attention, expansion = _groups(digest, states)
     groups = attention + expansion
     if digest.hidden:
         groups.append([_more(digest.hidden, "digest-more")])

@@ -14,11 +14,13 @@ from typing import Any
 
 from sqlmodel import Session, col, or_, select
 
-from bot.delivery.outbox import enqueue
 from bot.delivery.recipients import mapping_file_of, recipient
 from bot.digests.messages import digest_messages
 from bot.digests.model import Digest
+from bot.digests.service import digest_subject
+from bot.slack.send import queue
 from storage.clock import Clock
+from storage.enums import MessageKind
 from storage.models import OutboxMessage
 
 logger = logging.getLogger("csbot.digest")
@@ -74,15 +76,16 @@ def queue_digest(
         logger.warning("digest for %s not queued: no Slack user found", digest.owner)
         return None
     return [
-        enqueue(
+        queue(
             session,
+            kind=MessageKind.DIGEST,
             key=digest_key(digest.owner, as_of, part),
-            kind="digest",
             channel=channel,
-            payload=payload,
+            message=message,
             clock=clock,
+            subject=digest_subject(digest, mention=mention, part=part),
         )
-        for part, payload in enumerate(digest_messages(digest, mention=mention), start=1)
+        for part, message in enumerate(digest_messages(digest, mention=mention), start=1)
     ]
 
 

@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 from bot.delivery.errors import SlackDeliveryError
 from bot.runtime import Runtime
 from storage.clock import Clock
+from storage.enums import MessageKind
 from storage.models import Account, OutboxMessage
 
 logger = logging.getLogger("csbot.scheduling")
@@ -272,20 +273,20 @@ def leaders(runtime: Runtime, clock: Clock) -> dict[str, Any]:
     channel = runtime.settings.leaders_channel
     if not channel:
         return {"skipped": "CSBOT_LEADERS_CHANNEL is not set"}
-    from bot.delivery.outbox import enqueue
     from bot.leaders.messages import leaders_summary_message
+    from bot.slack.send import queue
 
     as_of = local_date(clock, runtime.settings.timezone)
     year, week, _ = as_of.isocalendar()
     client = _client(runtime)
     with Session(runtime.engine, expire_on_commit=False) as session:
         payload = leaders_summary_message(session, as_of=as_of, library=_library(runtime))
-        row = enqueue(
+        row = queue(
             session,
+            kind=MessageKind.LEADERS,
             key=f"leaders:{year}-W{week:02d}",
-            kind="leaders",
             channel=channel,
-            payload=payload,
+            message=payload,
             clock=clock,
         )
         session.commit()
