@@ -358,3 +358,25 @@ def test_drafts_are_held_edited_reviewed_and_marked_sent(account, clock):
         assert (touchpoint.kind, touchpoint.contact_id) == ("email_out", "P2")
         with pytest.raises(InvalidTransition):
             edit_draft(session, draft_id, body="again", actor="U1", source="slack", clock=clock)
+
+
+def test_one_account_score_matches_the_nightly_scoring(account, clock):
+    from playbooks.prep.facts import score_one
+    from scoring.service import score_portfolio
+
+    day = dt.date(2026, 5, 31)
+    nightly = {s.account_id: s for s in score_portfolio(account, day, clock=clock)}["A1"]
+    alone = score_one(account, "A1", day)
+    for name in (
+        "health",
+        "band",
+        "health_delta_7d",
+        "health_delta_30d",
+        "direction",
+        "expansion",
+        "stakeholder_band",
+        "renewal_date",
+        "arr",
+        "reasons",
+    ):
+        assert getattr(alone, name) == getattr(nightly, name), name

@@ -61,11 +61,11 @@ def register(app: typer.Typer) -> None:
         day = parse_day(as_of, "--as-of", runtime.clock.now().date())
         if backtest:
             try:
-                result = backtest_forecast(runtime.engine, end=day if as_of else None)
+                replay = backtest_forecast(runtime.engine, end=day if as_of else None)
             except ForecastBacktestError as error:
                 raise CliError(str(error)) from None
             if output == "json":
-                typer.echo(json.dumps(result.to_json(), indent=2))
+                typer.echo(json.dumps(replay.to_json(), indent=2))
                 return
             table = Table(title="Forecast backtest: GRR of the ARR renewing each quarter")
             for column in (
@@ -80,7 +80,7 @@ def register(app: typer.Typer) -> None:
                 "naive error",
             ):
                 table.add_column(column, justify="left" if column == "quarter" else "right")
-            for q in result.quarters:
+            for q in replay.quarters:
                 table.add_row(
                     q.quarter,
                     str(q.renewals),
@@ -95,8 +95,8 @@ def register(app: typer.Typer) -> None:
             console = _console()
             console.print(table)
             console.print(
-                f"Mean absolute GRR error: forecast {_pct(result.mae())}, "
-                f"naive (last quarter's rate) {_pct(result.mae(naive=True))}"
+                f"Mean absolute GRR error: forecast {_pct(replay.mae())}, "
+                f"naive (last quarter's rate) {_pct(replay.mae(naive=True))}"
             )
             return
         result = forecast_renewals(runtime.engine, day, horizon_days=days)

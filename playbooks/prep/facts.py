@@ -20,6 +20,7 @@ from storage.models import (
     Account,
     AccountScore,
     Contact,
+    Contract,
     PlaybookRun,
     PlaybookStep,
     SurveyResponse,
@@ -175,18 +176,93 @@ def latest_score(engine: Engine, account_id: str, as_of: dt.date) -> tuple[Accou
         ).first()
     if stored is not None and (as_of - stored.as_of).days <= 7:
         return stored, True
-    from scoring.service import build_score_rows, resolve_config
-    from scoring.signals import compute_signals
-    from storage.clock import FixedClock
-
-    cfg = resolve_config(None)
-    frame = compute_signals(engine, as_of, [account_id], params=cfg.signal_params)
-    if len(frame) == 0:
+    score = score_one(engine, account_id, as_of)
+    if score is None:
         if stored is not None:
             return stored, True
         raise AccountNotFound(f"account {account_id} has no data to score as of {as_of}")
-    rows = build_score_rows(engine, frame, cfg, FixedClock(_end_of(as_of)))
-    return AccountScore(**rows[0]), False
+    return score, False
+
+
+def score_one(engine: Engine, account_id: str, as_of: dt.date) -> AccountScore | None:
+    """One account's score as of a date, computed from its own signals only (not stored):
+    health, band, trend against its health 7 and 30 days before, reasons, expansion,
+    stakeholders and the active churn model's risk. A fraction of a second, where scoring
+    the whole book would take seconds."""
+    from scoring.bands import direction, health_band
+    from scoring.churn.apply import churn_predictions
+    from scoring.expansion import expansion_reasons, expansion_scores
+    from scoring.explain import explain_all
+    from scoring.health import NEUTRAL_POINT
+    from scoring.service import frame_health, resolve_config
+    from scoring.signals import compute_signals
+    from scoring.stakeholders import stakeholders_summary
+
+    with Session(engine) as session:
+        started = session.execute(
+            select(func.min(Contract.start_date)).where(col(Contract.account_id) == account_id)
+        ).scalar()
+    if started is None or started > as_of:
+        return None  # not a customer yet on that date
+    cfg = resolve_config(None)
+    frame = compute_signals(engine, as_of, [account_id], params=cfg.signal_params)
+    if len(frame) == 0:
+        return None
+    result = frame_health(frame, cfg)
+    health = float(round(result.health[0], 2))
+    deltas: dict[int, float | None] = {}
+    for days in (7, 30):
+        past = compute_signals(
+            engine, as_of - dt.timedelta(days=days), [account_id], params=cfg.signal_params
+        )
+        deltas[days] = (
+            round(health - float(frame_health(past, cfg).health[0]), 2) if len(past) else None
+        )
+    row = frame.rows()[0]
+    reasons = explain_all(
+        frame.values,
+        frame.names,
+        [row],
+        result.signals,
+        result.impacts,
+        result.health[:1] - NEUTRAL_POINT,
+    )[0]
+    expansion, contributions, names = expansion_scores(
+        {name: frame.column(name) for name in cfg.expansion.signals},
+        result.health[:1],
+        cfg.expansion,
+    )
+    with Session(engine) as session:
+        churn = churn_predictions(session, frame, cfg)
+    stakeholders = stakeholders_summary(
+        frame.extras.get("roles", [{}])[0],
+        row["engaged_contacts_90d"],
+        row["multithreading_target"],
+        cfg.stakeholders,
+    )
+    arr = row.get("arr")
+    return AccountScore(
+        account_id=account_id,
+        as_of=as_of,
+        health=health,
+        band=health_band(health, cfg.bands),
+        health_delta_7d=deltas[7],
+        health_delta_30d=deltas[30],
+        direction=direction(deltas[7], deltas[30], cfg.trend),
+        churn_risk=float(churn.risk[0]) if churn is not None else None,
+        model_version=churn.version if churn is not None else None,
+        expansion=round(float(expansion[0]), 4),
+        stakeholder_band=stakeholders["band"],
+        renewal_date=frame.extras.get("renewal_date", [None])[0],
+        arr=float(arr) if isinstance(arr, int | float) and arr == arr else 0.0,
+        reasons=reasons,
+        churn_reasons=list(churn.reasons[0]) if churn is not None and churn.reasons else [],
+        expansion_reasons=expansion_reasons(
+            row, dict(zip(names, contributions[0].tolist(), strict=True))
+        ),
+        stakeholders=stakeholders,
+        signals=row,
+    )
 
 
 def load_facts(engine: Engine, account_key: str, as_of: dt.date) -> AccountFacts:

@@ -58,7 +58,15 @@ class _Period:
         )
 
 
-def _usage(session: Session, account_id: str, period: _Period) -> dict[str, float]:
+@dataclass(frozen=True, slots=True)
+class _Usage:
+    logins: float
+    users: float
+    features: float
+    names: tuple[str, ...]
+
+
+def _usage(session: Session, account_id: str, period: _Period) -> _Usage:
     lo, hi = period.bounds()
     where = (
         col(UsageEvent.timestamp) >= lo,
@@ -80,12 +88,12 @@ def _usage(session: Session, account_id: str, period: _Period) -> dict[str, floa
         .where(*where, col(UsageEvent.event).not_in(LOGIN_EVENTS))
         .distinct()
     ).all()
-    return {
-        "logins": float(logins or 0.0),
-        "users": float(users or 0),
-        "features": float(len(features)),
-        "_features": sorted(row[0] for row in features),  # type: ignore[dict-item]
-    }
+    return _Usage(
+        float(logins or 0.0),
+        float(users or 0),
+        float(len(features)),
+        tuple(sorted(row[0] for row in features)),
+    )
 
 
 def _resolved(session: Session, account_id: str, period: _Period) -> tuple[int, float | None]:
@@ -142,12 +150,12 @@ def qbr_draft(engine: Engine, account: str, as_of: dt.date, meeting: dt.date) ->
         f"Draft for review, prepared {as_of} from csbot's data. Period: {period.start} to {period.end}.",
         "",
         f"## 1. Value delivered since {since}",
-        f"- {w.n('logins', now['logins'], src_usage + ' login events')} logins "
-        f"(previous period {w.n('logins before', prev['logins'], src_prev + ' login events')}).",
-        f"- {w.n('active users', now['users'], src_usage + ' distinct contacts')} people used the "
-        f"product (previous period {w.n('active users before', prev['users'], src_prev + ' distinct contacts')}).",
-        f"- {w.n('features used', now['features'], src_usage + ' distinct non-login events')} "
-        f"features in use (previous period {w.n('features used before', prev['features'], src_prev + ' distinct non-login events')}).",
+        f"- {w.n('logins', now.logins, src_usage + ' login events')} logins "
+        f"(previous period {w.n('logins before', prev.logins, src_prev + ' login events')}).",
+        f"- {w.n('active users', now.users, src_usage + ' distinct contacts')} people used the "
+        f"product (previous period {w.n('active users before', prev.users, src_prev + ' distinct contacts')}).",
+        f"- {w.n('features used', now.features, src_usage + ' distinct non-login events')} "
+        f"features in use (previous period {w.n('features used before', prev.features, src_prev + ' distinct non-login events')}).",
         f"- {w.n('tickets resolved', resolved, f'tickets[{aid}] closed in the period')} support "
         f"tickets resolved"
         + (
@@ -162,12 +170,12 @@ def qbr_draft(engine: Engine, account: str, as_of: dt.date, meeting: dt.date) ->
     w.lines += ["", "## 2. Adoption gaps"]
     seats = _seats(facts)
     if seats:
-        unused = max(seats - int(now["users"]), 0)
+        unused = max(seats - int(now.users), 0)
         w.lines.append(
             f"- {w.n('unused licences', unused, f'contracts seats − {src_usage} distinct contacts')} of "
             f"{w.n('seats', seats, facts.score_source('signals.seats'))} licences unused in the period."
         )
-    dropped = sorted(set(prev["_features"]) - set(now["_features"]))  # type: ignore[arg-type]
+    dropped = sorted(set(prev.names) - set(now.names))
     if dropped:
         w.lines.append(f"- Features used before but not this period: {', '.join(dropped)}.")
     silent = [

@@ -83,11 +83,15 @@ def fit_rates(history: Iterable[LabelledRenewal], prior_weight: float = 5.0) -> 
         cell: (_shrunk(items, segment[cell[0]][0], prior_weight), len(items))
         for cell, items in by_cell.items()
     }
-    ratios = [h for h in rows if h.renewal.renewed and h.renewal.new_arr is not None]
-    ratio_book = np.array([h.renewal.new_arr / h.renewal.arr for h in ratios]) if ratios else None
+    ratios = [
+        (h.segment, h.renewal.new_arr / h.renewal.arr)
+        for h in rows
+        if h.renewal.renewed and h.renewal.new_arr is not None
+    ]
+    ratio_book = np.array([r for _, r in ratios]) if ratios else None
     ratio_segment: dict[str, np.ndarray] = {}
     for seg in by_segment:
-        values = [h.renewal.new_arr / h.renewal.arr for h in ratios if h.segment == seg]  # type: ignore[operator]
+        values = [r for s, r in ratios if s == seg]
         if len(values) >= MIN_RATIOS:
             ratio_segment[seg] = np.array(values)
     return RenewalRates(

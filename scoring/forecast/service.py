@@ -43,6 +43,7 @@ from scoring.forecast.simulate import Retention, simulate_retention
 from storage.models import Account, AccountScore, Contract, LifecycleEvent, UsageEvent
 
 HORIZON_DAYS = 180
+DEFAULT_CHURN_HORIZON = 90  # when risks are stored but no model row says its horizon
 SNAPSHOT_LEAD_DAYS = 180  # a renewal takes the band of the latest snapshot this close before it
 
 BandsFn = Callable[[dt.date], dict[str, str]]
@@ -248,7 +249,7 @@ def _churn_risks(engine: Engine, as_of: dt.date) -> tuple[dict[str, float], int]
         horizon = session.execute(
             select(col(ModelVersion.horizon_days)).where(col(ModelVersion.active).is_(True))
         ).scalar()
-    return {aid: float(risk) for aid, risk in rows}, int(horizon or 0)
+    return {aid: float(risk) for aid, risk in rows}, int(horizon or DEFAULT_CHURN_HORIZON)
 
 
 def forecast_renewals(

@@ -26,7 +26,7 @@ class Retention:
     nrr_high: float | None
     base_arr: float
 
-    def to_json(self) -> dict[str, float | None]:
+    def to_json(self) -> dict[str, float | list[float | None] | None]:
         return {
             "grr": self.grr,
             "grr_interval": [self.grr_low, self.grr_high],

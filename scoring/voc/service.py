@@ -145,7 +145,7 @@ def voc_report(
             session, start - dt.timedelta(days=length), start - dt.timedelta(days=1)
         )
         accounts = _accounts(session, end)
-        owners = {row.term: row.owner for row in session.exec(select(VocThemeOwner)).all()}
+        owners = {row.term: row.owner for row in session.scalars(select(VocThemeOwner)).all()}
     views = []
     for theme in find_themes(docs, previous, n_themes):
         tier: dict[str, float] = defaultdict(float)
