@@ -342,12 +342,12 @@ def parse_mapping(text: str, name: str = "mapping.yml") -> Mapping:
             line = _line(located.lines, path)
             found.append((line, f"{name}:{line}: {'.'.join(path)}: {message}"))
         raise MappingError([text for _, text in sorted(found, key=lambda item: item[0])]) from None
-    found = _semantic_problems(mapping)
-    if found:
+    semantic = _semantic_problems(mapping)
+    if semantic:
         raise MappingError(
             [
                 f"{name}:{_line(located.lines, path)}: {'.'.join(path)}: {message}"
-                for path, message in found
+                for path, message in semantic
             ]
         )
     return mapping
