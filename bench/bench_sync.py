@@ -37,32 +37,60 @@ def populate(api: FakeHubSpot, records: int) -> int:
     companies, deals = records // 5, records // 5
     contacts = records - companies - deals
     api.owners = [
-        {"id": str(100 + i), "email": f"csm{i}@example.com", "firstName": "C", "lastName": str(i),
-         "userId": 9000 + i, "createdAt": "2025-01-01T00:00:00Z", "updatedAt": "2025-01-01T00:00:00Z",
-         "archived": False}
+        {
+            "id": str(100 + i),
+            "email": f"csm{i}@example.com",
+            "firstName": "C",
+            "lastName": str(i),
+            "userId": 9000 + i,
+            "createdAt": "2025-01-01T00:00:00Z",
+            "updatedAt": "2025-01-01T00:00:00Z",
+            "archived": False,
+        }
         for i in range(40)
     ]
     for i in range(companies):
-        api.put("companies", str(10_000 + i), {
-            "name": f"Company {i}", "domain": f"company{i}.example", "industry": "Software",
-            "hubspot_owner_id": str(100 + i % 40), "createdate": "2024-01-01T00:00:00.000Z",
-        }, T0 + dt.timedelta(seconds=i))
+        api.put(
+            "companies",
+            str(10_000 + i),
+            {
+                "name": f"Company {i}",
+                "domain": f"company{i}.example",
+                "industry": "Software",
+                "hubspot_owner_id": str(100 + i % 40),
+                "createdate": "2024-01-01T00:00:00.000Z",
+            },
+            T0 + dt.timedelta(seconds=i),
+        )
     for i in range(contacts):
-        api.put("contacts", str(500_000 + i), {
-            "email": f"person{i}@company{i % companies}.example", "firstname": "Person",
-            "lastname": str(i), "associatedcompanyid": str(10_000 + i % companies),
-            "hs_buying_role": ("CHAMPION", "END_USER", "DECISION_MAKER")[i % 3],
-        }, T0 + dt.timedelta(seconds=i))
+        api.put(
+            "contacts",
+            str(500_000 + i),
+            {
+                "email": f"person{i}@company{i % companies}.example",
+                "firstname": "Person",
+                "lastname": str(i),
+                "associatedcompanyid": str(10_000 + i % companies),
+                "hs_buying_role": ("CHAMPION", "END_USER", "DECISION_MAKER")[i % 3],
+            },
+            T0 + dt.timedelta(seconds=i),
+        )
     for i in range(deals):
         deal_id = str(900_000 + i)
         renewal = i >= companies // 2
-        api.put("deals", deal_id, {
-            "dealname": f"Deal {i}", "amount": str(10_000 + i % 7 * 1000),
-            "closedate": f"{2025 if not renewal else 2026}-0{1 + i % 9}-15T00:00:00Z",
-            "dealstage": "closedlost" if i % 13 == 0 else "closedwon",
-            "dealtype": "existingbusiness" if renewal else "newbusiness",
-            "deal_currency_code": "USD",
-        }, T0 + dt.timedelta(seconds=i))
+        api.put(
+            "deals",
+            deal_id,
+            {
+                "dealname": f"Deal {i}",
+                "amount": str(10_000 + i % 7 * 1000),
+                "closedate": f"{2025 if not renewal else 2026}-0{1 + i % 9}-15T00:00:00Z",
+                "dealstage": "closedlost" if i % 13 == 0 else "closedwon",
+                "dealtype": "existingbusiness" if renewal else "newbusiness",
+                "deal_currency_code": "USD",
+            },
+            T0 + dt.timedelta(seconds=i),
+        )
         api.deal_companies[deal_id] = str(10_000 + i % (companies // 2))
     return companies
 
@@ -100,16 +128,20 @@ def main() -> None:
         full = time.perf_counter() - started
         assert first.ok, first.error
         read = sum(o.read for o in first.objects)
-        print(f"full sync: {args.records:,} HubSpot records ({read:,} rows mapped, "
-              f"{first.writes:,} writes, {first.requests:,} requests) in {full:.1f} s "
-              f"(target < 180 s)")
+        print(
+            f"full sync: {args.records:,} HubSpot records ({read:,} rows mapped, "
+            f"{first.writes:,} writes, {first.requests:,} requests) in {full:.1f} s "
+            f"(target < 180 s)"
+        )
 
         started = time.perf_counter()
         again = run_sync(engine, hubspot.connector(TOKEN, api.url))
         resync = time.perf_counter() - started
         assert again.ok, again.error
-        print(f"no-change re-sync: {again.writes} writes, {again.requests} requests in "
-              f"{resync:.2f} s = {100 * resync / full:.1f}% of the full sync (target < 10%, 0 writes)")
+        print(
+            f"no-change re-sync: {again.writes} writes, {again.requests} requests in "
+            f"{resync:.2f} s = {100 * resync / full:.1f}% of the full sync (target < 10%, 0 writes)"
+        )
 
         accounts = min(10_000, companies)
         store = Path(scratch) / "warehouse.db"
@@ -124,9 +156,11 @@ def main() -> None:
         seconds = time.perf_counter() - started
         assert nightly.ok, nightly.error
         rows = nightly.objects[0]
-        print(f"nightly usage import: one day for {accounts:,} accounts ({rows.read:,} rows read, "
-              f"{rows.inserted:,} inserted, {rows.updated:,} updated) in {seconds:.2f} s "
-              f"(target < 10 s)")
+        print(
+            f"nightly usage import: one day for {accounts:,} accounts ({rows.read:,} rows read, "
+            f"{rows.inserted:,} inserted, {rows.updated:,} updated) in {seconds:.2f} s "
+            f"(target < 10 s)"
+        )
         engine.dispose()
 
 

@@ -17,8 +17,7 @@ from tests.fakes.hubspot_server import TOKEN, FakeHubSpot
 
 T0 = dt.datetime(2026, 3, 1, 9, 0)
 
-MAPPING = parse_mapping(
-    """
+MAPPING_TEXT = """
 reporting_currency: USD
 rates: {EUR: 1.1}
 values:
@@ -28,46 +27,166 @@ owners:
   fallback: [hubspot_owner_id]
 hubspot:
   segment_property: tier
-""",
-    "mapping.yml",
-)
+"""
+MAPPING = parse_mapping(MAPPING_TEXT, "mapping.yml")
 
 
 def populate(api: FakeHubSpot) -> None:
     api.owners = [
-        {"id": "101", "email": "Ana.CSM@Example.com", "firstName": "Ana", "lastName": "Silva",
-         "userId": 9001, "createdAt": "2025-01-01T00:00:00Z", "updatedAt": "2025-01-01T00:00:00Z", "archived": False},
-        {"id": "202", "email": "ae@example.com", "firstName": "Al", "lastName": "Exec",
-         "userId": 9002, "createdAt": "2025-01-01T00:00:00Z", "updatedAt": "2025-01-01T00:00:00Z", "archived": False},
+        {
+            "id": "101",
+            "email": "Ana.CSM@Example.com",
+            "firstName": "Ana",
+            "lastName": "Silva",
+            "userId": 9001,
+            "createdAt": "2025-01-01T00:00:00Z",
+            "updatedAt": "2025-01-01T00:00:00Z",
+            "archived": False,
+        },
+        {
+            "id": "202",
+            "email": "ae@example.com",
+            "firstName": "Al",
+            "lastName": "Exec",
+            "userId": 9002,
+            "createdAt": "2025-01-01T00:00:00Z",
+            "updatedAt": "2025-01-01T00:00:00Z",
+            "archived": False,
+        },
     ]
-    api.put("companies", "5001", {"name": "Acme", "domain": "acme.com", "tier": "Enterprise",
-            "csm_owner": "101", "hubspot_owner_id": "202", "createdate": "2024-01-05T10:00:00.000Z"}, T0)
-    api.put("companies", "5002", {"name": "  Globex  ", "domain": "globex.io", "tier": "Mid-Market",
-            "hubspot_owner_id": "202"}, T0 + dt.timedelta(minutes=1))
-    api.put("companies", "5003", {"name": "Initech", "domain": None, "tier": None}, T0 + dt.timedelta(minutes=2))
-    api.put("contacts", "701", {"email": "Jane@Acme.com", "firstname": "Jane", "lastname": "Doe",
-            "associatedcompanyid": "5001", "hs_buying_role": "CHAMPION;INFLUENCER"}, T0)
-    api.put("contacts", "702", {"email": "bob@globex.io", "firstname": "Bob", "lastname": None,
-            "associatedcompanyid": None, "hs_buying_role": "BUDGET_HOLDER"}, T0)
-    api.put("contacts", "703", {"email": "nobody@elsewhere.org", "firstname": "No", "lastname": "Company",
-            "associatedcompanyid": None}, T0)
-    gone = {"email": "old@acme.com", "firstname": "Old", "lastname": "Timer", "associatedcompanyid": "5001"}
+    api.put(
+        "companies",
+        "5001",
+        {
+            "name": "Acme",
+            "domain": "acme.com",
+            "tier": "Enterprise",
+            "csm_owner": "101",
+            "hubspot_owner_id": "202",
+            "createdate": "2024-01-05T10:00:00.000Z",
+        },
+        T0,
+    )
+    api.put(
+        "companies",
+        "5002",
+        {
+            "name": "  Globex  ",
+            "domain": "globex.io",
+            "tier": "Mid-Market",
+            "hubspot_owner_id": "202",
+        },
+        T0 + dt.timedelta(minutes=1),
+    )
+    api.put(
+        "companies",
+        "5003",
+        {"name": "Initech", "domain": None, "tier": None},
+        T0 + dt.timedelta(minutes=2),
+    )
+    api.put(
+        "contacts",
+        "701",
+        {
+            "email": "Jane@Acme.com",
+            "firstname": "Jane",
+            "lastname": "Doe",
+            "associatedcompanyid": "5001",
+            "hs_buying_role": "CHAMPION;INFLUENCER",
+        },
+        T0,
+    )
+    api.put(
+        "contacts",
+        "702",
+        {
+            "email": "bob@globex.io",
+            "firstname": "Bob",
+            "lastname": None,
+            "associatedcompanyid": None,
+            "hs_buying_role": "BUDGET_HOLDER",
+        },
+        T0,
+    )
+    api.put(
+        "contacts",
+        "703",
+        {
+            "email": "nobody@elsewhere.org",
+            "firstname": "No",
+            "lastname": "Company",
+            "associatedcompanyid": None,
+        },
+        T0,
+    )
+    gone = {
+        "email": "old@acme.com",
+        "firstname": "Old",
+        "lastname": "Timer",
+        "associatedcompanyid": "5001",
+    }
     api.archived_contacts["704"] = {
-        **__import__("tests.fakes.hubspot_server", fromlist=["record"]).record("704", gone, T0, "contacts"),
+        **__import__("tests.fakes.hubspot_server", fromlist=["record"]).record(
+            "704", gone, T0, "contacts"
+        ),
         "archived": True,
         "archivedAt": "2026-02-10T12:00:00.000Z",
     }
     deals = {
-        "801": ({"dealname": "Acme 2025", "amount": "10000", "closedate": "2025-01-15T00:00:00Z",
-                 "dealstage": "closedwon", "dealtype": "newbusiness", "deal_currency_code": "USD"}, "5001"),
-        "802": ({"dealname": "Acme renewal 2026", "amount": "12000", "closedate": "2026-01-15T00:00:00Z",
-                 "dealstage": "closedwon", "dealtype": "existingbusiness", "deal_currency_code": "USD"}, "5001"),
-        "803": ({"dealname": "Globex 2025", "amount": "5000", "closedate": "2025-02-01T00:00:00Z",
-                 "dealstage": "closedwon", "dealtype": "newbusiness", "deal_currency_code": "EUR"}, "5002"),
-        "804": ({"dealname": "Globex renewal", "amount": "5000", "closedate": "2026-02-01T00:00:00Z",
-                 "dealstage": "closedlost", "dealtype": "existingbusiness", "deal_currency_code": "EUR"}, "5002"),
-        "805": ({"dealname": "Initech pilot", "amount": "900", "closedate": "2026-04-01T00:00:00Z",
-                 "dealstage": "appointmentscheduled", "dealtype": "newbusiness"}, "5003"),
+        "801": (
+            {
+                "dealname": "Acme 2025",
+                "amount": "10000",
+                "closedate": "2025-01-15T00:00:00Z",
+                "dealstage": "closedwon",
+                "dealtype": "newbusiness",
+                "deal_currency_code": "USD",
+            },
+            "5001",
+        ),
+        "802": (
+            {
+                "dealname": "Acme renewal 2026",
+                "amount": "12000",
+                "closedate": "2026-01-15T00:00:00Z",
+                "dealstage": "closedwon",
+                "dealtype": "existingbusiness",
+                "deal_currency_code": "USD",
+            },
+            "5001",
+        ),
+        "803": (
+            {
+                "dealname": "Globex 2025",
+                "amount": "5000",
+                "closedate": "2025-02-01T00:00:00Z",
+                "dealstage": "closedwon",
+                "dealtype": "newbusiness",
+                "deal_currency_code": "EUR",
+            },
+            "5002",
+        ),
+        "804": (
+            {
+                "dealname": "Globex renewal",
+                "amount": "5000",
+                "closedate": "2026-02-01T00:00:00Z",
+                "dealstage": "closedlost",
+                "dealtype": "existingbusiness",
+                "deal_currency_code": "EUR",
+            },
+            "5002",
+        ),
+        "805": (
+            {
+                "dealname": "Initech pilot",
+                "amount": "900",
+                "closedate": "2026-04-01T00:00:00Z",
+                "dealstage": "appointmentscheduled",
+                "dealtype": "newbusiness",
+            },
+            "5003",
+        ),
     }
     for i, (deal_id, (props, company)) in enumerate(deals.items()):
         api.put("deals", deal_id, props, T0 + dt.timedelta(minutes=i))
@@ -83,7 +202,9 @@ def api() -> Iterator[FakeHubSpot]:
 
 def sync(engine, api: FakeHubSpot, sleeps: list[float] | None = None, **options):
     connector = hubspot.connector(
-        TOKEN, api.url, sleep=(sleeps if sleeps is not None else []).append,
+        TOKEN,
+        api.url,
+        sleep=(sleeps if sleeps is not None else []).append,
         max_attempts=options.pop("max_attempts", 4),
     )
     return run_sync(engine, connector, mapping=MAPPING, **options)
@@ -97,23 +218,34 @@ def rows(engine, sql: str) -> list[tuple]:
 def test_full_sync_maps_companies_contacts_and_deals(engine, api):
     report = sync(engine, api)
     assert report.ok, report.error
-    assert rows(engine, "SELECT account_id, name, segment, owner FROM accounts ORDER BY account_id") == [
+    assert rows(
+        engine, "SELECT account_id, name, segment, owner FROM accounts ORDER BY account_id"
+    ) == [
         ("5001", "Acme", "enterprise", "ana.csm@example.com"),  # the CSM field, not the AE owner
         ("5002", "Globex", "mid_market", "ae@example.com"),  # no CSM set: the fallback field
         ("5003", "Initech", None, None),
     ]
-    assert rows(engine, "SELECT contact_id, account_id, email, role, left_at IS NOT NULL FROM contacts ORDER BY contact_id") == [
+    assert rows(
+        engine,
+        "SELECT contact_id, account_id, email, role, left_at IS NOT NULL FROM contacts ORDER BY contact_id",
+    ) == [
         ("701", "5001", "jane@acme.com", "champion", False),
         ("702", "5002", "bob@globex.io", "finance", False),  # no company: matched by domain
         ("704", "5001", "old@acme.com", None, True),  # archived: left_at
     ]
-    contracts = rows(engine, "SELECT contract_id, account_id, start_date, end_date, arr FROM contracts ORDER BY contract_id")
+    contracts = rows(
+        engine,
+        "SELECT contract_id, account_id, start_date, end_date, arr FROM contracts ORDER BY contract_id",
+    )
     assert [(c[0], c[1], str(c[2]), str(c[3]), round(c[4], 2)) for c in contracts] == [
         ("deal-801", "5001", "2025-01-15", "2026-01-14", 10000.0),
         ("deal-802", "5001", "2026-01-15", "2027-01-14", 12000.0),  # a new term; 801 keeps its end
         ("deal-803", "5002", "2025-02-01", "2026-01-31", 5500.0),  # EUR at 1.1
     ]
-    events = rows(engine, "SELECT account_id, kind, arr_change, detail FROM lifecycle ORDER BY account_id, kind")
+    events = rows(
+        engine,
+        "SELECT account_id, kind, arr_change, detail FROM lifecycle ORDER BY account_id, kind",
+    )
     assert [(a, k, round(c, 2) if c is not None else None, d) for a, k, c, d in events] == [
         ("5001", "expanded", 2000.0, "hubspot deal 802"),
         ("5001", "renewed", 2000.0, "hubspot deal 802"),
@@ -133,11 +265,24 @@ def test_a_second_sync_with_no_changes_writes_nothing(engine, api):
 
 def test_a_change_is_synced_alone(engine, api):
     assert sync(engine, api).ok
-    api.put("companies", "5002", {"name": "Globex Corp", "domain": "globex.io", "tier": "Mid-Market",
-            "hubspot_owner_id": "202"}, T0 + dt.timedelta(hours=1))
+    api.put(
+        "companies",
+        "5002",
+        {
+            "name": "Globex Corp",
+            "domain": "globex.io",
+            "tier": "Mid-Market",
+            "hubspot_owner_id": "202",
+        },
+        T0 + dt.timedelta(hours=1),
+    )
     again = sync(engine, api)
     companies = next(o for o in again.objects if o.object == "companies")
-    assert (companies.read, companies.inserted, companies.updated) == (2, 0, 1)  # + the one at the cursor
+    assert (companies.read, companies.inserted, companies.updated) == (
+        2,
+        0,
+        1,
+    )  # + the one at the cursor
     assert again.writes == 1
     assert rows(engine, "SELECT name FROM accounts WHERE account_id = '5002'") == [("Globex Corp",)]
 
@@ -161,7 +306,10 @@ def test_429_mid_sync_keeps_what_synced_and_resumes_without_duplicates(engine, a
     resumed = sync(engine, api)
     assert resumed.ok, resumed.error
     assert [(o.object, o.inserted, o.updated) for o in resumed.objects] == [
-        ("owners", 0, 0), ("companies", 0, 0), ("contacts", 3, 0), ("deals", 6, 0)
+        ("owners", 0, 0),
+        ("companies", 0, 0),
+        ("contacts", 3, 0),
+        ("deals", 6, 0),
     ]
     assert rows(engine, "SELECT count(*) FROM contacts") == [(3,)]
     assert rows(engine, "SELECT count(*) FROM contracts") == [(3,)]

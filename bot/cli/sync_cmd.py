@@ -95,8 +95,8 @@ def sync(
         f"{source}: {verb} {report.writes:,} rows in {report.seconds:.2f} s "
         f"({report.requests:,} requests)"
     )
-    for problem in report.problems[:PROBLEMS_SHOWN]:
-        console.print(f"skipped: {escape(str(problem))}", soft_wrap=True)
+    for skipped in report.problems[:PROBLEMS_SHOWN]:
+        console.print(f"skipped: {escape(str(skipped))}", soft_wrap=True)
     if report.problem_count > PROBLEMS_SHOWN:
         console.print(f"… and {report.problem_count - PROBLEMS_SHOWN:,} more skipped")
     if report.error is not None:

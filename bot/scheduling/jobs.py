@@ -48,9 +48,13 @@ def _library(runtime: Runtime) -> dict[str, Any]:
 def import_data(runtime: Runtime, clock: Clock) -> dict[str, Any]:
     """Sync the configured connectors (`csbot sync`), then import the contract files in
     CSBOT_IMPORT_DIR (skipped when it is not set)."""
-    from storage.connectors.registry import sync_configured
+    from storage.connectors.registry import configured, sync_configured
 
-    synced = sync_configured(runtime.engine, runtime.settings, clock)  # {} if none is set up
+    synced = (
+        sync_configured(runtime.engine, runtime.settings, clock)
+        if configured(runtime.settings)
+        else {}
+    )
     directory = runtime.settings.import_dir
     if directory is None:
         return {"skipped": "CSBOT_IMPORT_DIR is not set", **synced}

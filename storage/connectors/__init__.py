@@ -8,7 +8,16 @@ API failure naming the source, the object and the API's message, keeping what wa
 Connectors are data import: they sit below scoring and know nothing of Slack or `bot`.
 """
 
-from storage.connectors.base import Connector, Cursor, Delete, Link, Row, Step, SyncContext
+from storage.connectors.base import (
+    Connector,
+    Cursor,
+    Delete,
+    Link,
+    Patch,
+    Row,
+    Step,
+    SyncContext,
+)
 from storage.connectors.runner import ObjectReport, SyncReport, run_sync
 
 __all__ = [
@@ -16,6 +25,7 @@ __all__ = [
     "Cursor",
     "Delete",
     "Link",
+    "Patch",
     "ObjectReport",
     "Row",
     "Step",

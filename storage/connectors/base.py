@@ -16,7 +16,8 @@ from typing import Any
 from sqlalchemy import Engine, text
 
 from storage.clock import Clock, SystemClock
-from storage.ingest.mapping import DEFAULT, Mapping as MappingFile
+from storage.ingest.mapping import DEFAULT
+from storage.ingest.mapping import Mapping as MappingFile
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,16 @@ class Delete:
 
 
 @dataclass(frozen=True)
+class Patch:
+    """Set some columns of an existing row (e.g. a CRM contact's `left_at` from the support
+    desk), leaving the others as their own source wrote them."""
+
+    entity: str
+    key: Mapping[str, Any]
+    values: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
 class Link:
     """`external_id` of `kind` in this source is csbot's `account_id` (and contact)."""
 
@@ -52,7 +63,7 @@ class Cursor:
     value: str
 
 
-Item = Row | Delete | Link | Cursor
+Item = Row | Delete | Patch | Link | Cursor
 
 
 @dataclass

@@ -19,15 +19,17 @@ event whose `arr_change` is its amount less the previous term's, plus `expanded`
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import text
 
+from storage.connectors import recipes
 from storage.connectors.base import Connector, Cursor, Item, Link, Row, Step, SyncContext, iso
+from storage.connectors.recipes import Terms
 from storage.ingest.connectors import CursorPagination, Record, RestSource
 
 SEARCH_LIMIT = 10_000
@@ -144,11 +146,10 @@ class HubSpot:
         self.max_attempts = max_attempts
         self.page_size = page_size
         self.requests = 0
-        self._previous_terms: dict[str, list[tuple[dt.date, float, str]]] | None = None
+        self._previous_terms: Terms | None = None
 
     # -- HTTP ---------------------------------------------------------------------------
     def _source(self, path: str, **options: Any) -> RestSource:
-        extra = {"sleep": self.sleep} if self.sleep is not None else {}
         return RestSource(
             base_url=self.base_url,
             path=path,
@@ -157,7 +158,7 @@ class HubSpot:
             headers=self.headers,
             transport=self.transport,
             max_attempts=self.max_attempts,
-            **extra,
+            sleep=self.sleep or time.sleep,
             **options,
         )
 
@@ -167,7 +168,9 @@ class HubSpot:
         finally:
             self.requests += source.requests_made
 
-    def _search(self, kind: str, modified: str, properties: list[str], since: str | None) -> Iterator[Record]:
+    def _search(
+        self, kind: str, modified: str, properties: list[str], since: str | None
+    ) -> Iterator[Record]:
         source = self._source(
             f"/crm/v3/objects/{kind}/search",
             method="POST",
@@ -179,7 +182,12 @@ class HubSpot:
     # -- steps --------------------------------------------------------------------------
     def owners(self, since: str | None, context: SyncContext) -> Iterator[Item]:
         """CRM users: id → email, for owner resolution (read whole each time: it is short)."""
-        pages = CursorPagination(records="results", next_cursor="paging.next.after", cursor_param="after", limit=self.page_size)
+        pages = CursorPagination(
+            records="results",
+            next_cursor="paging.next.after",
+            cursor_param="after",
+            limit=self.page_size,
+        )
         for owner in self._read(self._source("/crm/v3/owners", pagination=pages)):
             if owner.get("email"):
                 context.owners[str(owner["id"])] = str(owner["email"]).lower()
@@ -207,7 +215,9 @@ class HubSpot:
                 {
                     "account_id": account_id,
                     "name": props.get("name") or domain or f"HubSpot company {account_id}",
-                    "segment": props.get(options.segment_property) if options.segment_property else None,
+                    "segment": props.get(options.segment_property)
+                    if options.segment_property
+                    else None,
                     "industry": props.get("industry"),
                     "owner": _owner(props, context),
                     "created_at": iso(props.get("createdate") or record.get("createdAt")),
@@ -225,7 +235,10 @@ class HubSpot:
         properties = list(CONTACT_PROPERTIES)
         if options.role_property:
             properties.append(options.role_property)
-        roles = {**ROLES, **{k.lower(): v for k, v in context.mapping.aliases("contacts", "role").items()}}
+        roles = {
+            **ROLES,
+            **{k.lower(): v for k, v in context.mapping.aliases("contacts", "role").items()},
+        }
         last = None
         for record in self._search("contacts", "lastmodifieddate", properties, since):
             props = record.get("properties") or {}
@@ -236,7 +249,12 @@ class HubSpot:
         archived = self._source(
             "/crm/v3/objects/contacts",
             params={"archived": "true", "properties": ",".join(properties)},
-            pagination=CursorPagination(records="results", next_cursor="paging.next.after", cursor_param="after", limit=self.page_size),
+            pagination=CursorPagination(
+                records="results",
+                next_cursor="paging.next.after",
+                cursor_param="after",
+                limit=self.page_size,
+            ),
         )
         for record in self._read(archived):
             props = record.get("properties") or {}
@@ -295,9 +313,9 @@ class HubSpot:
                 out[str(result["from"]["id"])] = str(chosen[0]["toObjectId"])
         return out
 
-    def _terms(self, context: SyncContext) -> dict[str, list[tuple[dt.date, float, str]]]:
+    def _terms(self, context: SyncContext) -> Terms:
         if self._previous_terms is None:
-            self._previous_terms = load_terms(context)
+            self._previous_terms = recipes.load_terms(context)
         return self._previous_terms
 
 
@@ -348,93 +366,36 @@ def _contact_row(
     }
 
 
-def load_terms(context: SyncContext) -> dict[str, list[tuple[dt.date, float, str]]]:
-    """Every account's contract terms (start, ARR, id): the previous term of a renewal."""
-    terms: dict[str, list[tuple[dt.date, float, str]]] = {}
-    with context.engine.connect() as connection:
-        for account, start, arr, contract in connection.execute(
-            text("SELECT account_id, start_date, arr, contract_id FROM contracts")
-        ):
-            start_date = start if isinstance(start, dt.date) else dt.date.fromisoformat(str(start))
-            terms.setdefault(str(account), []).append((start_date, float(arr), str(contract)))
-    return terms
-
-
-def previous_arr(
-    terms: dict[str, list[tuple[dt.date, float, str]]], account: str, start: dt.date, contract: str
-) -> float | None:
-    """ARR of the account's latest term starting before `start` (not `contract` itself)."""
-    earlier = [t for t in terms.get(account, []) if t[0] < start and t[2] != contract]
-    return max(earlier)[1] if earlier else None
-
-
-def deal_items(
-    deal: Record,
-    account: str,
-    context: SyncContext,
-    terms: dict[str, list[tuple[dt.date, float, str]]],
-) -> Iterator[Item]:
-    """The recipe for one deal: contract term, renewal, expansion, contraction or churn."""
+def deal_items(deal: Record, account: str, context: SyncContext, terms: Terms) -> Iterator[Item]:
+    """One HubSpot deal through the shared recipe (storage/connectors/recipes.py)."""
     options = context.mapping.hubspot
     props = deal.get("properties") or {}
-    stage = str(props.get("dealstage") or "")
-    kind = str(props.get("dealtype") or "").lower()
     closed = _day(props.get("closedate"))
     amount = _number(props.get("amount"))
     if closed is None or amount is None:
         return
-    try:
-        arr = context.mapping.to_reporting(amount, props.get("deal_currency_code"))
-    except KeyError:
-        arr = amount  # the contract's currency check reports it below
-    contract_id = f"deal-{deal['id']}"
-    start = _day(props.get(options.start_property)) if options.start_property else None
-    start = start or closed
+    kind = str(props.get("dealtype") or "").lower()
+    start = (_day(props.get(options.start_property)) if options.start_property else None) or closed
     end = _day(props.get(options.end_property)) if options.end_property else None
     end = end or start + relativedelta(months=options.term_months) - dt.timedelta(days=1)
-    renewal = kind in {t.lower() for t in options.renewal_types}
-    expansion = kind in {t.lower() for t in options.expansion_types}
-    before = previous_arr(terms, account, start, contract_id)
-    when = dt.datetime.combine(closed, dt.time())
-    detail = f"hubspot deal {deal['id']}"
-    if stage in options.won_stages:
-        yield Row(
-            "contracts",
-            {
-                "contract_id": contract_id,
-                "account_id": account,
-                "start_date": start,
-                "end_date": end,
-                "arr": amount,
-                "plan": props.get("dealname"),
-                "currency": props.get("deal_currency_code"),
-            },
-        )
-        terms.setdefault(account, [])
-        if all(t[2] != contract_id for t in terms[account]):
-            terms[account].append((start, arr, contract_id))
-        if renewal:
-            change = arr - before if before is not None else None
-            yield _event(account, when, "renewed", change, detail)
-            if change:
-                yield _event(account, when, "expanded" if change > 0 else "contracted", change, detail)
-        elif expansion:
-            yield _event(account, when, "expanded", arr, detail)
-    elif stage in options.lost_stages and renewal:
-        loss = -(before if before is not None else arr)
-        yield _event(account, when, "churned", loss, detail)
-
-
-def _event(account: str, when: dt.datetime, kind: str, change: float | None, detail: str) -> Row:
-    return Row(
-        "lifecycle",
-        {
-            "account_id": account,
-            "occurred_at": when,
-            "kind": kind,
-            "arr_change": change,
-            "detail": detail,
-        },
+    yield from recipes.deal_items(
+        recipes.Deal(
+            contract_id=f"deal-{deal['id']}",
+            account=account,
+            closed=closed,
+            amount=amount,
+            currency=props.get("deal_currency_code"),
+            start=start,
+            end=end,
+            won=str(props.get("dealstage")) in options.won_stages,
+            lost=str(props.get("dealstage")) in options.lost_stages,
+            renewal=kind in {t.lower() for t in options.renewal_types},
+            expansion=kind in {t.lower() for t in options.expansion_types},
+            name=props.get("dealname"),
+            detail=f"hubspot deal {deal['id']}",
+        ),
+        context,
+        terms,
     )
 
 

@@ -53,7 +53,9 @@ def _zendesk(settings: Any) -> Connector:
     _need(settings, "zendesk_api_url", "zendesk_email", "zendesk_token")
     from storage.connectors import zendesk
 
-    return zendesk.connector(settings.zendesk_api_url, settings.zendesk_email, settings.zendesk_token)
+    return zendesk.connector(
+        settings.zendesk_api_url, settings.zendesk_email, settings.zendesk_token
+    )
 
 
 def _stripe(settings: Any) -> Connector:
@@ -117,7 +119,8 @@ def sync_configured(engine: Engine, settings: Any, clock: Clock | None = None) -
         return {}
     mapping: Mapping = load_mapping(getattr(settings, "mapping_file", None))
     reports: dict[str, SyncReport] = {
-        name: run_sync(engine, build(name, settings), mapping=mapping, clock=clock) for name in names
+        name: run_sync(engine, build(name, settings), mapping=mapping, clock=clock)
+        for name in names
     }
     return {
         "sync": {

@@ -18,14 +18,24 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, select, text, update
 
 from storage.clock import Clock, SystemClock
-from storage.connectors.base import Connector, Cursor, Delete, Link, Row, Step, SyncContext
+from storage.connectors.base import (
+    Connector,
+    Cursor,
+    Delete,
+    Link,
+    Patch,
+    Row,
+    Step,
+    SyncContext,
+)
 from storage.ingest.connectors import SourceError
 from storage.ingest.contract import ENTITIES
 from storage.ingest.importer import import_source
-from storage.ingest.mapping import DEFAULT, Mapping as MappingFile
+from storage.ingest.mapping import DEFAULT
+from storage.ingest.mapping import Mapping as MappingFile
 from storage.ingest.problems import Problem
 from storage.ingest.readers import RowsSource
 
@@ -108,7 +118,9 @@ def stored_cursors(engine: Engine, source: str) -> dict[str, str]:
         return {str(name): str(value) for name, value in rows}
 
 
-def _store_cursor(engine: Engine, source: str, name: str, value: str, records: int, clock: Clock) -> None:
+def _store_cursor(
+    engine: Engine, source: str, name: str, value: str, records: int, clock: Clock
+) -> None:
     with engine.begin() as connection:
         params = {
             "source": source,
@@ -147,12 +159,15 @@ class _Writer:
         self.rows: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
         self.deletes: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
         self.links: dict[tuple[str, str], Link] = {}
+        self.patches: dict[str, list[Patch]] = defaultdict(list)
         self.buffered = 0
         self.numbered = 0
 
-    def add(self, item: Row | Delete | Link) -> None:
+    def add(self, item: Row | Delete | Patch | Link) -> None:
         if isinstance(item, Row):
             self.rows[item.entity].append(item.values)
+        elif isinstance(item, Patch):
+            self.patches[item.entity].append(item)
         elif isinstance(item, Delete):
             self.deletes[item.entity].append(item.key)
         else:
@@ -171,6 +186,9 @@ class _Writer:
             keys = self.deletes.pop(entity.name, None)
             if keys:
                 self._delete(entity.name, keys)
+            patches = self.patches.pop(entity.name, None)
+            if patches:
+                self._patch(entity.name, patches)
         self.buffered = 0
 
     def _write_rows(self, entity_name: str, rows: list[Mapping[str, Any]]) -> None:
@@ -212,6 +230,26 @@ class _Writer:
             else:
                 connection.commit()
         self.report.deleted += deleted
+
+    def _patch(self, entity_name: str, patches: list[Patch]) -> None:
+        """Set the patched columns of rows whose values differ (read first, so an unchanged
+        row costs no write); values are Python values (naive-UTC datetimes)."""
+        table = ENTITIES[entity_name].table.__table__  # type: ignore[attr-defined]
+        changed = 0
+        with self.context.engine.connect() as connection:
+            for patch in patches:
+                where = [table.c[c] == v for c, v in patch.key.items()]
+                columns = [table.c[c] for c in patch.values]
+                current = connection.execute(select(*columns).where(*where)).first()
+                if current is None or tuple(current) == tuple(patch.values.values()):
+                    continue
+                connection.execute(update(table).where(*where).values(dict(patch.values)))
+                changed += 1
+            if self.dry_run:
+                connection.rollback()
+            else:
+                connection.commit()
+        self.report.updated += changed
 
     def _write_links(self) -> None:
         if not self.links:

@@ -38,28 +38,47 @@ def _first(*values: Any) -> Any:
     return next((v for v in values if v not in (None, "")), None)
 
 
-def event_fields(record: Mapping[str, Any], account_property: str, contact_property: str | None) -> tuple[Any, Any, Any, Any] | None:
+def event_fields(
+    record: Mapping[str, Any], account_property: str, contact_property: str | None
+) -> tuple[Any, Any, Any, Any] | None:
     """(account, contact, time, event) of one exported event in any of the three shapes."""
     props = record.get("properties") or {}
     if "event_type" in record:  # Amplitude
         groups = record.get("groups") or {}
         user_props = record.get("user_properties") or {}
         event_props = record.get("event_properties") or {}
-        account = _first(groups.get(account_property), event_props.get(account_property), user_props.get(account_property))
+        account = _first(
+            groups.get(account_property),
+            event_props.get(account_property),
+            user_props.get(account_property),
+        )
         if isinstance(account, list):
             account = account[0] if account else None
-        contact = _first(event_props.get(contact_property) if contact_property else None, record.get("user_id"))
+        contact = _first(
+            event_props.get(contact_property) if contact_property else None, record.get("user_id")
+        )
         return account, contact, record.get("event_time"), record.get("event_type")
     if "type" in record or "userId" in record or "anonymousId" in record:  # Segment
         if record.get("type", "track") != "track":
             return None
         context = record.get("context") or {}
         account = _first(context.get("groupId"), props.get(account_property), props.get("group_id"))
-        contact = _first(props.get(contact_property) if contact_property else None, record.get("userId"))
-        return account, contact, _first(record.get("timestamp"), record.get("sentAt")), record.get("event")
+        contact = _first(
+            props.get(contact_property) if contact_property else None, record.get("userId")
+        )
+        return (
+            account,
+            contact,
+            _first(record.get("timestamp"), record.get("sentAt")),
+            record.get("event"),
+        )
     if "event" in record and "time" in props:  # Mixpanel
         account = props.get(account_property)
-        contact = _first(props.get(contact_property) if contact_property else None, props.get("$user_id"), props.get("distinct_id"))
+        contact = _first(
+            props.get(contact_property) if contact_property else None,
+            props.get("$user_id"),
+            props.get("distinct_id"),
+        )
         return account, contact, props.get("time"), record.get("event")
     return None
 
@@ -75,7 +94,8 @@ class UsageFiles:
         after = float(since) if since else 0.0
         options = context.mapping.usage
         files = sorted(
-            p for p in self.directory.iterdir()
+            p
+            for p in self.directory.iterdir()
             if p.is_file() and p.name.lower().endswith(SUFFIXES) and p.stat().st_mtime > after
         )
         newest = after
@@ -89,14 +109,24 @@ class UsageFiles:
                     try:
                         record = json.loads(line)
                     except json.JSONDecodeError as error:
-                        raise SourceError(f"{path.name}:{number}: not valid JSON: {error.msg}") from None
-                    fields = event_fields(record, options.account_property, options.contact_property) if isinstance(record, dict) else None
+                        raise SourceError(
+                            f"{path.name}:{number}: not valid JSON: {error.msg}"
+                        ) from None
+                    fields = (
+                        event_fields(record, options.account_property, options.contact_property)
+                        if isinstance(record, dict)
+                        else None
+                    )
                     if fields is None or fields[0] in (None, "") or not fields[3]:
                         continue
                     account, contact, when, event = fields
                     account = str(account)
                     if account not in context.accounts:
-                        account = context.account_for("account", account) or context.account_for_domain(account) or account
+                        account = (
+                            context.account_for("account", account)
+                            or context.account_for_domain(account)
+                            or account
+                        )
                     yield Row(
                         "usage",
                         {
@@ -113,4 +143,9 @@ class UsageFiles:
 
 def connector(directory: Path | str) -> Connector:
     source = UsageFiles(directory)
-    return Connector("usage-files", [Step("usage", source.usage)], "analytics exports", requests=lambda: source.requests)
+    return Connector(
+        "usage-files",
+        [Step("usage", source.usage)],
+        "analytics exports",
+        requests=lambda: source.requests,
+    )

@@ -96,5 +96,8 @@ class UsageSql:
 def connector(url: str, sql: str) -> Connector:
     source = UsageSql(url, sql)
     return Connector(
-        "usage-sql", [Step("usage", source.usage)], "warehouse SQL", requests=lambda: source.requests
+        "usage-sql",
+        [Step("usage", source.usage)],
+        "warehouse SQL",
+        requests=lambda: source.requests,
     )

@@ -17,7 +17,7 @@ import json
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 from sqlalchemy import Engine
@@ -51,7 +51,7 @@ def api_message(response: httpx.Response) -> str:
     error = body.get("error")
     if isinstance(error, Mapping):
         return str(error.get("message") or error.get("title") or "")
-    for key in ("message", "description", "details", "error"):
+    for key in ("message", "error_description", "description", "details", "error"):
         if isinstance(body.get(key), str) and body[key]:
             return str(body[key])
     return ""
@@ -74,6 +74,12 @@ def _records_at(body: Any, path: str) -> list[Record]:
     if not isinstance(value, list):
         raise SourceError(f"response has no list at {path!r}")
     return value
+
+
+class Pagination(Protocol):
+    """Walks an endpoint's pages: `fetch(params, path=None)` returns one page's body."""
+
+    def pages(self, fetch: Callable[..., Any]) -> Iterator[list[Record]]: ...
 
 
 @dataclass(frozen=True)
@@ -153,7 +159,7 @@ class RestSource:
     path: str
     entity: str
     map_record: MapRecord
-    pagination: CursorPagination | PagePagination | NextLinkPagination = field(default_factory=CursorPagination)
+    pagination: Pagination = field(default_factory=CursorPagination)
     headers: Mapping[str, str] = field(default_factory=dict)
     params: Mapping[str, Any] = field(default_factory=dict)
     timeout: float = 30.0
@@ -172,9 +178,12 @@ class RestSource:
         retrying what a retry can fix. `path` overrides the source's (a next-page URL)."""
         target = path or self.path
         if self.method == "GET":
-            request: dict[str, Any] = {"params": {**self.params, **params} if path is None else params}
+            query = {**self.params, **params} if path is None else params
+            request: dict[str, Any] = {"params": query}
         else:
             request = {"params": dict(self.params), "json": {**dict(self.body), **params}}
+        if not request["params"]:
+            del request["params"]  # httpx would drop a query written in the path
         for attempt in range(1, self.max_attempts + 1):
             delay = min(self.max_backoff, self.backoff * 2 ** (attempt - 1))
             self.requests_made += 1

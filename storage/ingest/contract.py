@@ -224,7 +224,9 @@ ENTITIES: dict[str, Entity] = {
                 "csat": Rule(minimum=1, maximum=5),
             },
         ),
-        _entity("surveys", SurveyResponse, {"kind": Rule(choices=SURVEY_KINDS)}, row_check=_survey_score),
+        _entity(
+            "surveys", SurveyResponse, {"kind": Rule(choices=SURVEY_KINDS)}, row_check=_survey_score
+        ),
         _entity(
             "touchpoints",
             Touchpoint,

@@ -160,7 +160,9 @@ def _formatted(
     return parse
 
 
-def _separated(parse: Callable[[str], Stored], thousands: str, decimal: str) -> Callable[[str], Stored]:
+def _separated(
+    parse: Callable[[str], Stored], thousands: str, decimal: str
+) -> Callable[[str], Stored]:
     """Numbers written with the mapping's separators: `1.234,5` with thousands "." and
     decimal ",". Only used when the mapping names them."""
 

@@ -8,6 +8,7 @@ Memory stays flat in file size: rows flow through in batches.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -17,12 +18,15 @@ from sqlalchemy import Engine, text
 
 from storage.gc_pause import gc_paused
 from storage.ingest.contract import ENTITIES, FORMATS, REQUIRED_FILES, Entity, entity_named
-from storage.ingest.mapping import DEFAULT, Mapping
+from storage.ingest.mapping import DEFAULT, Mapping, MappingError, load_mapping
 from storage.ingest.problems import ROW, ContractViolation, Problem
 from storage.ingest.readers import JsonLinesSource, Source, open_source
 from storage.ingest.rejects import RejectsFile
 from storage.ingest.validate import BatchValidator
 from storage.ingest.writers import make_writer
+
+MAPPING_FILE = "mapping.yml"
+"""A mapping file an export directory may carry for itself."""
 
 MAX_KEPT_PROBLEMS = 1_000
 """Problems kept per file for display; `problem_count` always has the full count."""
@@ -108,6 +112,14 @@ class ImportReport:
         return [*self.warnings, *(w for report in self.files for w in report.warnings)]
 
 
+def _mapping_problem(line: str) -> Problem:
+    """`file:line: problem` from a MappingError as a Problem (the file named as given)."""
+    found = re.match(r"^(.*?):(\d+): (.*)$", line)
+    if found is None:
+        return Problem(MAPPING_FILE, 0, ROW, line)
+    return Problem(Path(found[1]).name, int(found[2]), "mapping", found[3])
+
+
 def load_account_ids(engine: Engine) -> set[str]:
     """Known account ids (the accounts table is small: one row per customer)."""
     with engine.connect() as connection:
@@ -117,13 +129,10 @@ def load_account_ids(engine: Engine) -> set[str]:
 def _why_skipped(name: str, expected: set[str]) -> str | None:
     """Why a file that looks like data is not imported, said so it can be fixed (None for
     files that are clearly something else, e.g. a database next to the exports)."""
-    stem, _, suffix = name.partition(".")
-    stem = stem.lower()
+    stem = name.partition(".")[0].lower()
     if name.lower() in expected:
         return f"not imported: file names are lower case ({name.lower()})"
     if f"{stem}.csv" in expected:
-        if suffix.lower() in ("csv", "jsonl"):
-            return f"not imported: not a contract file name (expected {stem}.csv or {stem}.jsonl)"
         return f"not imported: only .csv and .jsonl are read (rename it {stem}.csv or {stem}.jsonl)"
     if name.lower().endswith((".csv", ".jsonl")):
         return "not a contract file, ignored"
@@ -159,17 +168,28 @@ def import_directory(
     rejects_dir: Path | str | None = None,
     progress: Progress | None = None,
     file_progress: FileProgress | None = None,
-    mapping: Mapping = DEFAULT,
+    mapping: Mapping | None = None,
 ) -> ImportReport:
     """Import every contract file in `path`. Problems are in the report (nothing raised
     for bad rows); NotADirectoryError if `path` is not a directory.
 
     `progress(done, total)` follows bytes over the whole import; `file_progress` gets a
-    `ProgressUpdate` per file and batch (the CLI draws one bar per large file)."""
+    `ProgressUpdate` per file and batch (the CLI draws one bar per large file).
+
+    `mapping` (docs/mapping.md) says how the files' values, dates, numbers, currencies and
+    encoding read; without one, a `mapping.yml` in the directory is used when present."""
     directory = Path(path)
     if not directory.is_dir():
         raise NotADirectoryError(f"{directory}: not a directory")
     report = ImportReport(directory)
+    if mapping is None:
+        try:
+            mapping = load_mapping(
+                directory / MAPPING_FILE if (directory / MAPPING_FILE).is_file() else None
+            )
+        except MappingError as error:
+            report.problems.extend(_mapping_problem(text) for text in error.problems)
+            return report
     found, report.warnings = discover(directory)
     if not found:
         names = ", ".join(f"{name}.csv" for name in ENTITIES)

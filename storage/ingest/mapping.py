@@ -126,9 +126,11 @@ class HubSpotOptions(_Strict):
 
 class SalesforceOptions(_Strict):
     role_field: str | None = None
+    segment_field: str | None = None
+    currency_field: str | None = None
     term_months: int = 12
     renewal_types: list[str] = Field(default_factory=lambda: ["Existing Business", "Renewal"])
-    account_match_field: str | None = None
+    expansion_types: list[str] = Field(default_factory=lambda: ["Upsell", "Expansion"])
 
 
 class ZendeskOptions(_Strict):
@@ -180,7 +182,12 @@ class Mapping(_Strict):
         spec = ENTITIES[entity]
         choices = next(c.choices for c in spec.columns if c.name == column)
         out = {choice.lower(): choice for choice in choices}
-        out.update({k.strip().lower(): str(v) for k, v in self.values.get(f"{entity}.{column}", {}).items()})
+        out.update(
+            {
+                k.strip().lower(): str(v)
+                for k, v in self.values.get(f"{entity}.{column}", {}).items()
+            }
+        )
         return out
 
     def satisfaction(self, value: object) -> int | None:
@@ -208,7 +215,11 @@ class Mapping(_Strict):
     def owner_email(self, record: MappingABC[str, Any], owners: MappingABC[str, str]) -> str | None:
         """The CSM's email for a CRM record: the `owners.field` first, then the fallbacks;
         a user id is resolved through the overrides, then `owners` (the CRM's user list)."""
-        for name in [self.owners.field, *self.owners.fallback] if self.owners.field else self.owners.fallback:
+        for name in (
+            [self.owners.field, *self.owners.fallback]
+            if self.owners.field
+            else self.owners.fallback
+        ):
             value = record.get(name) if name else None
             if value in (None, ""):
                 continue
@@ -283,13 +294,21 @@ def _semantic_problems(mapping: Mapping) -> list[tuple[tuple[str, ...], str]]:
             continue
         entity_name, _, column_name = target.partition(".")
         entity = ENTITIES.get(entity_name)
-        column = next((c for c in entity.columns if c.name == column_name), None) if entity else None
+        column = (
+            next((c for c in entity.columns if c.name == column_name), None) if entity else None
+        )
         if column is None or column.kind is not Kind.ENUM:
             enums = [
-                f"{e.name}.{c.name}" for e in ENTITIES.values() for c in e.columns if c.kind is Kind.ENUM
+                f"{e.name}.{c.name}"
+                for e in ENTITIES.values()
+                for c in e.columns
+                if c.kind is Kind.ENUM
             ]
             problems.append(
-                (("values", target), f"not a value list: {target!r} (expected one of: {', '.join(enums)}, {SATISFACTION})")
+                (
+                    ("values", target),
+                    f"not a value list: {target!r} (expected one of: {', '.join(enums)}, {SATISFACTION})",
+                )
             )
             continue
         for source, value in table.items():
@@ -314,19 +333,22 @@ def parse_mapping(text: str, name: str = "mapping.yml") -> Mapping:
     try:
         mapping = Mapping.model_validate(located.value)
     except ValidationError as error:
-        problems = []
+        found: list[tuple[int, str]] = []
         for item in error.errors():
             path = tuple(str(part) for part in item["loc"])
             message = item["msg"].removeprefix("Value error, ")
             if item["type"] == "extra_forbidden":
                 message = f"unknown key {path[-1]!r}"
-            where = ".".join(path)
-            problems.append(f"{name}:{_line(located.lines, path)}: {where}: {message}")
-        raise MappingError(problems) from None
-    found = _semantic_problems(mapping)
-    if found:
+            line = _line(located.lines, path)
+            found.append((line, f"{name}:{line}: {'.'.join(path)}: {message}"))
+        raise MappingError([text for _, text in sorted(found, key=lambda item: item[0])]) from None
+    semantic = _semantic_problems(mapping)
+    if semantic:
         raise MappingError(
-            [f"{name}:{_line(located.lines, path)}: {'.'.join(path)}: {message}" for path, message in found]
+            [
+                f"{name}:{_line(located.lines, path)}: {'.'.join(path)}: {message}"
+                for path, message in semantic
+            ]
         )
     return mapping
 

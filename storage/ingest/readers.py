@@ -83,9 +83,7 @@ class NotUtf8(Exception):
         self.line = line
         name = "UTF-8" if encoding.replace("-", "").lower() == "utf8" else encoding
         hint = "" if name != "UTF-8" else " (declare another in the mapping's formats.encoding)"
-        super().__init__(
-            f"not valid {name} ({error.reason}){hint}; the rest of the file is unread"
-        )
+        super().__init__(f"not valid {name} ({error.reason}){hint}; the rest of the file is unread")
 
 
 class CsvSource:

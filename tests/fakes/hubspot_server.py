@@ -20,7 +20,11 @@ from urllib.parse import parse_qs, urlparse
 
 TOKEN = "pat-na1-test"
 
-MODIFIED = {"companies": "hs_lastmodifieddate", "contacts": "lastmodifieddate", "deals": "hs_lastmodifieddate"}
+MODIFIED = {
+    "companies": "hs_lastmodifieddate",
+    "contacts": "lastmodifieddate",
+    "deals": "hs_lastmodifieddate",
+}
 
 
 def hs_time(when: dt.datetime) -> str:
@@ -28,7 +32,9 @@ def hs_time(when: dt.datetime) -> str:
     return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
 
 
-def record(object_id: str, properties: dict[str, Any], modified: dt.datetime, kind: str) -> dict[str, Any]:
+def record(
+    object_id: str, properties: dict[str, Any], modified: dt.datetime, kind: str
+) -> dict[str, Any]:
     """One CRM object as the v3 API returns it."""
     stamp = hs_time(modified)
     props = {**properties, MODIFIED[kind]: stamp, "hs_object_id": object_id}
@@ -68,7 +74,9 @@ class FakeHubSpot:
             def log_message(self, *args: object) -> None:
                 pass
 
-            def _answer(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
+            def _answer(
+                self, status: int, body: Any, headers: dict[str, str] | None = None
+            ) -> None:
                 data = json.dumps(body).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json;charset=utf-8")
@@ -83,7 +91,10 @@ class FakeHubSpot:
                 raw = self.rfile.read(length) if length else b""
                 hubspot.requests.append((method, self.path))
                 if self.headers.get("Authorization") != f"Bearer {TOKEN}":
-                    self._answer(401, _error("Authentication credentials not found.", "INVALID_AUTHENTICATION"))
+                    self._answer(
+                        401,
+                        _error("Authentication credentials not found.", "INVALID_AUTHENTICATION"),
+                    )
                     return
                 with hubspot._lock:
                     scripted = hubspot.fail and hubspot.fail_on in self.path
@@ -110,7 +121,9 @@ class FakeHubSpot:
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
 
     # -- data ---------------------------------------------------------------------------
-    def put(self, kind: str, object_id: str, properties: dict[str, Any], modified: dt.datetime) -> None:
+    def put(
+        self, kind: str, object_id: str, properties: dict[str, Any], modified: dt.datetime
+    ) -> None:
         getattr(self, kind)[object_id] = record(object_id, properties, modified, kind)
         self._sorted.pop(kind, None)
 
@@ -133,7 +146,11 @@ class FakeHubSpot:
         if method == "POST" and parts[:3] == ["crm", "v3", "objects"] and parts[-1] == "search":
             return self._search(parts[3], body)
         if method == "GET" and url.path == "/crm/v3/objects/contacts":
-            items = list(self.archived_contacts.values()) if query.get("archived") == "true" else list(self.contacts.values())
+            items = (
+                list(self.archived_contacts.values())
+                if query.get("archived") == "true"
+                else list(self.contacts.values())
+            )
             return 200, self._list(items, query)
         if method == "POST" and url.path == "/crm/v4/associations/deals/companies/batch/read":
             results = [
@@ -152,7 +169,12 @@ class FakeHubSpot:
                 for item in body.get("inputs", [])
                 if item["id"] in self.deal_companies
             ]
-            return 200, {"status": "COMPLETE", "results": results, "startedAt": hs_time(dt.datetime(2026, 1, 1)), "completedAt": hs_time(dt.datetime(2026, 1, 1))}
+            return 200, {
+                "status": "COMPLETE",
+                "results": results,
+                "startedAt": hs_time(dt.datetime(2026, 1, 1)),
+                "completedAt": hs_time(dt.datetime(2026, 1, 1)),
+            }
         return 404, _error(f"Unable to infer object type from: {url.path}", "OBJECT_NOT_FOUND")
 
     def _list(self, items: list[dict[str, Any]], query: dict[str, str]) -> dict[str, Any]:
