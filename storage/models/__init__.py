@@ -6,6 +6,7 @@
 - `delivery`: the outbox, Slack user mapping, scheduler leases and job runs.
 - `ml`: trained churn models.
 - `audit`: the audit log of every change people and jobs make.
+- `requests`: signatures of Slack requests already seen (replay protection).
 """
 
 from storage.models.audit import AuditLog
@@ -23,6 +24,7 @@ from storage.models.contract import (
 from storage.models.delivery import JobLease, JobRun, OutboxMessage, SlackUser
 from storage.models.ml import ModelVersion
 from storage.models.playbook_runs import Outcome, PlaybookRun, PlaybookStep
+from storage.models.requests import SeenRequest
 from storage.models.scores import AccountScore, Alert, Feedback, Snooze
 
 __all__ = [
@@ -38,6 +40,7 @@ __all__ = [
     "JobRun",
     "LifecycleEvent",
     "ModelVersion",
+    "SeenRequest",
     "Outcome",
     "OutboxMessage",
     "PlaybookRun",
