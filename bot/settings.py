@@ -143,6 +143,9 @@ class Settings(BaseSettings):
     usage_export_dir: Path | None = Field(
         None, description="Directory of Segment, Mixpanel or Amplitude export files"
     )
+    slack_max_body_bytes: Annotated[int, Field(gt=0)] = Field(
+        1_000_000, description="Largest Slack request body accepted (413 beyond, before reading)"
+    )
 
     @field_validator("timezone")
     @classmethod
@@ -170,14 +173,13 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _database_url(cls, value: str) -> str:
-        from sqlalchemy.engine import make_url
-        from sqlalchemy.exc import ArgumentError
+        """`postgres://…` becomes `postgresql+psycopg://…`; other schemes are refused here."""
+        from storage.db import DatabaseUrlError, normalise_url
 
         try:
-            make_url(value)
-        except ArgumentError as error:
-            raise ValueError(f"not a database URL: {value!r}") from error
-        return value
+            return normalise_url(value).render_as_string(hide_password=False)
+        except DatabaseUrlError as error:
+            raise ValueError(str(error)) from None
 
     @field_validator("log_level")
     @classmethod

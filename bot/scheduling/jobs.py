@@ -77,6 +77,12 @@ def score(runtime: Runtime, clock: Clock) -> dict[str, Any]:
     from scoring.service import score_portfolio
 
     as_of = local_date(clock, runtime.settings.timezone)
+    from storage.data_range import data_range, outside_range
+
+    problem = outside_range(as_of, data_range(runtime.engine))
+    if problem:  # scoring past the data reads the import's end as a collapse of usage
+        logger.warning("score job skipped: %s", problem)
+        return {"as_of": as_of.isoformat(), "skipped": problem}
     config = load_config(runtime.settings.scoring_config)
     scores = score_portfolio(runtime.engine, as_of, config=config, clock=clock)
     return {"as_of": as_of.isoformat(), "accounts": len(scores)}

@@ -8,6 +8,7 @@
 - `audit`: the audit log of every change people and jobs make.
 - `prep`: drafts held for review, QBR drafts and logs, VoC routing, writer calls.
 - `sync`: connectors' cursors and the links between other systems' ids and accounts.
+- `requests`: signatures of Slack requests already seen (replay protection).
 """
 
 from storage.models.audit import AuditLog
@@ -26,6 +27,7 @@ from storage.models.delivery import JobLease, JobRun, OutboxMessage, SlackUser
 from storage.models.ml import ModelVersion
 from storage.models.playbook_runs import Outcome, PlaybookRun, PlaybookStep
 from storage.models.prep import MessageDraft, QbrDraft, QbrLog, VocThemeOwner, WriterCall
+from storage.models.requests import SeenRequest
 from storage.models.scores import AccountScore, Alert, Feedback, Snooze
 from storage.models.sync import SyncCursor, SyncLink
 
@@ -42,6 +44,7 @@ __all__ = [
     "JobRun",
     "LifecycleEvent",
     "ModelVersion",
+    "SeenRequest",
     "Outcome",
     "OutboxMessage",
     "PlaybookRun",
