@@ -43,9 +43,13 @@ def serve(port: int) -> None:
     from bot.runtime import build_runtime
     from bot.web.slack import slack_routes
 
-    app = create_bolt_app(build_runtime())
+    runtime = build_runtime()
+    app = create_bolt_app(runtime)
     uvicorn.run(
-        Starlette(routes=slack_routes(app)), host="127.0.0.1", port=port, log_level="warning"
+        Starlette(routes=slack_routes(app, runtime)),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
     )
 
 

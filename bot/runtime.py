@@ -26,10 +26,13 @@ class SchemaBehindError(Exception):
 class Runtime:
     settings: Settings
     clock: Clock = field(default_factory=SystemClock)
+    # Only `csbot db upgrade`, `ingest` and `demo` create a SQLite file; every other
+    # command is told the database does not exist (`storage.db.DatabaseMissing`).
+    create_database: bool = True
 
     @cached_property
     def engine(self) -> Engine:
-        engine = make_engine(self.settings.database_url)
+        engine = make_engine(self.settings.database_url, create=self.create_database)
         if is_sqlite(engine):
             migrate.ensure_schema(engine)
         elif migrate.pending(engine):
@@ -37,6 +40,9 @@ class Runtime:
         return engine
 
 
-def build_runtime(clock: Clock | None = None) -> Runtime:
-    """Load settings (raising `SettingsError` on a bad one) and wrap them in a Runtime."""
-    return Runtime(settings=load_settings(), clock=clock or SystemClock())
+def build_runtime(clock: Clock | None = None, *, create_database: bool = False) -> Runtime:
+    """Load settings (raising `SettingsError` on a bad one) and wrap them in a Runtime.
+    Commands pass `create_database=True` only when making a database is their job."""
+    return Runtime(
+        settings=load_settings(), clock=clock or SystemClock(), create_database=create_database
+    )

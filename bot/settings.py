@@ -15,6 +15,7 @@ from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 if TYPE_CHECKING:
+    from playbooks.prep.writer import WriterConfig
     from scoring.churn.config import TrainingConfig
 
 DEFAULT_DATABASE_URL = "sqlite:///csbot.db"
@@ -96,6 +97,73 @@ class Settings(BaseSettings):
     digest_days: str = Field(
         "mon,tue,wed,thu,fri", description="Default digest days (comma-separated mon…sun)"
     )
+    alert_precision: Annotated[float, Field(gt=0, le=1)] = Field(
+        0.5,
+        description="Share of at-risk alerts that should really churn: sets the model's alert "
+        "threshold and the health at-risk line from held-out history",
+    )
+    critical_precision: Annotated[float, Field(gt=0, le=1)] = Field(
+        0.7, description="The same for the critical health line"
+    )
+    learned_health_min_churned: Annotated[int, Field(ge=1)] = Field(
+        20, description="Churned accounts in history needed before health weights are learned"
+    )
+    attention_per_csm: Annotated[int, Field(ge=1)] = Field(
+        5, description="Accounts each CSM's attention list selects per day"
+    )
+    writer_url: str | None = Field(
+        None, description="OpenAI-compatible base URL that rewrites drafts (off without it)"
+    )
+    writer_model: str = Field("gpt-4o-mini", description="Model name sent to the writer endpoint")
+    writer_api_key: str | None = Field(None, description="Bearer key for the writer endpoint")
+    writer_timeout_seconds: Annotated[float, Field(gt=0)] = Field(
+        20.0, description="Timeout of one writer call"
+    )
+    writer_retries: Annotated[int, Field(ge=0, le=5)] = Field(
+        2, description="Retries of a failed writer call before the template is used"
+    )
+    writer_log_content: bool = Field(
+        False, description="Log the (redacted) prompts and answers at DEBUG"
+    )
+    voc_channel: str | None = Field(
+        None, description="Product channel for the weekly voice-of-the-customer themes"
+    )
+    # -- connectors (`csbot sync`, docs/sources/) ------------------------------------------
+    mapping_file: Path | None = Field(
+        None, description="Mapping YAML: value maps, id matching, owners, formats, currencies"
+    )
+    hubspot_token: str | None = Field(None, description="HubSpot private app token")
+    hubspot_api_url: str = Field("https://api.hubapi.com", description="HubSpot API base URL")
+    salesforce_instance_url: str | None = Field(
+        None, description="Salesforce instance URL (https://yourorg.my.salesforce.com)"
+    )
+    salesforce_access_token: str | None = Field(None, description="Salesforce OAuth access token")
+    salesforce_client_id: str | None = Field(
+        None, description="Salesforce connected app consumer key (client credentials flow)"
+    )
+    salesforce_client_secret: str | None = Field(
+        None, description="Salesforce connected app consumer secret"
+    )
+    salesforce_api_version: str = Field("60.0", description="Salesforce REST API version")
+    zendesk_api_url: str | None = Field(
+        None, description="Zendesk API base URL (https://yoursubdomain.zendesk.com)"
+    )
+    zendesk_email: str | None = Field(None, description="Zendesk agent email for the API token")
+    zendesk_token: str | None = Field(None, description="Zendesk API token")
+    stripe_api_key: str | None = Field(None, description="Stripe restricted key (read-only)")
+    stripe_api_url: str = Field("https://api.stripe.com", description="Stripe API base URL")
+    usage_sql_url: str | None = Field(
+        None, description="SQLAlchemy URL of the warehouse holding product usage"
+    )
+    usage_sql: str | None = Field(
+        None, description="Query returning account, contact, day, event, quantity (:since bound)"
+    )
+    usage_export_dir: Path | None = Field(
+        None, description="Directory of Segment, Mixpanel or Amplitude export files"
+    )
+    slack_max_body_bytes: Annotated[int, Field(gt=0)] = Field(
+        1_000_000, description="Largest Slack request body accepted (413 beyond, before reading)"
+    )
 
     @field_validator("timezone")
     @classmethod
@@ -146,14 +214,13 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _database_url(cls, value: str) -> str:
-        from sqlalchemy.engine import make_url
-        from sqlalchemy.exc import ArgumentError
+        """`postgres://…` becomes `postgresql+psycopg://…`; other schemes are refused here."""
+        from storage.db import DatabaseUrlError, normalise_url
 
         try:
-            make_url(value)
-        except ArgumentError as error:
-            raise ValueError(f"not a database URL: {value!r}") from error
-        return value
+            return normalise_url(value).render_as_string(hide_password=False)
+        except DatabaseUrlError as error:
+            raise ValueError(str(error)) from None
 
     @field_validator("log_level")
     @classmethod
@@ -175,6 +242,22 @@ class Settings(BaseSettings):
             horizon_days=horizon_days or self.churn_horizon_days,
             alert_threshold=self.risk_alert_threshold,
             snapshot_every_days=snapshot_every_days,
+            alert_precision=self.alert_precision,
+            critical_precision=self.critical_precision,
+            learned_health_min_churned=self.learned_health_min_churned,
+        )
+
+    def writer_config(self) -> WriterConfig:
+        """The draft writer's settings (CSBOT_WRITER_*); templates only without a URL."""
+        from playbooks.prep.writer import WriterConfig
+
+        return WriterConfig(
+            url=self.writer_url,
+            model=self.writer_model,
+            api_key=self.writer_api_key,
+            timeout_seconds=self.writer_timeout_seconds,
+            retries=self.writer_retries,
+            log_content=self.writer_log_content,
         )
 
     @property
@@ -230,6 +313,8 @@ EXAMPLES: dict[str, str] = {
     "manager_mapping_file": "/etc/csbot/managers.csv",
     "quiet_hours": "19:00-08:00",
     "digest_days": "mon,wed,fri",
+    "writer_url": "http://127.0.0.1:8000/v1",
+    "voc_channel": "C0123PRODUCT",
 }
 
 

@@ -219,6 +219,15 @@ def load_config(path: Path | str | None = None) -> ScoringConfig:
 _DEFAULT: ScoringConfig | None = None
 
 
+def resolve_config(config: ScoringConfig | Path | str | None) -> ScoringConfig:
+    """A ScoringConfig from itself, a YAML path, or None (the shipped defaults)."""
+    if config is None:
+        return default_config()
+    if isinstance(config, ScoringConfig):
+        return config
+    return load_config(config)
+
+
 def default_config() -> ScoringConfig:
     """The shipped defaults, loaded once."""
     global _DEFAULT

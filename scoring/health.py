@@ -7,7 +7,13 @@ For one account with signals i in the health set:
     health = 100 × Σ w_i g_i / W
 so health − 50 = Σ impact_i with impact_i = 100 × (w_i / W) × (g_i − 0.5). The neutral
 point is 50 (every signal unknown or middling), and a reason's impact is its share of the
-distance from it. Segment overrides change weights and edges; accounts are scored in one
+distance from it.
+
+Missing sources are neutral: a signal with no data for an account (NaN, and no configured
+`missing` goodness) drops out of that account's sum, and W is taken over the signals it
+has, so their weights grow in proportion. A book without invoices or tickets is scored on
+what it does have, and "no data" never reads as good news. An account with no data at all
+scores the neutral point. Segment overrides change weights and edges; accounts are scored in one
 vectorised pass per segment.
 """
 
@@ -15,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -69,10 +76,21 @@ def health_scores(
     for segment in set(segment_array.tolist()):
         rows = np.flatnonzero(segment_array == segment)
         weights, norms = segment_weights(config, segment or None)
+        g = np.full((rows.size, len(names)), 0.5)
+        present = np.zeros((rows.size, len(names)), dtype=bool)
         for j, (name, norm) in enumerate(zip(names, norms, strict=True)):
+            column = columns.get(name)
+            if column is None:  # a signal this frame does not carry: no data
+                values = np.full(rows.size, np.nan)
+            else:
+                values = np.asarray(column, dtype=float)[rows]
             missing = 0.5 if norm.missing is None else norm.missing
-            g = goodness(np.asarray(columns[name], dtype=float)[rows], norm.bad, norm.good, missing)
-            impacts[rows, j] = 100.0 * weights[j] * (g - 0.5)
+            g[:, j] = goodness(values, norm.bad, norm.good, missing)
+            present[:, j] = ~np.isnan(values) | (norm.missing is not None)
+        w = np.where(present, weights[None, :], 0.0)
+        total = w.sum(axis=1, keepdims=True)
+        share = np.divide(w, total, out=np.zeros_like(w), where=total > 0)
+        impacts[rows] = 100.0 * share * (g - 0.5)
     health = NEUTRAL_POINT + impacts.sum(axis=1)
     return HealthResult(health=np.clip(health, 0.0, 100.0), impacts=impacts, signals=names)
 
@@ -89,3 +107,9 @@ def health_of_row(
     return float(result.health[0]), dict(
         zip(result.signals, result.impacts[0].tolist(), strict=True)
     )
+
+
+def frame_health(frame: Any, config: ScoringConfig) -> HealthResult:
+    """Health of every account of a signal frame (`scoring.signals.SignalFrame`)."""
+    columns = {name: frame.column(name) for name in config.signals}
+    return health_scores(columns, frame.extras.get("segment", [None] * len(frame)), config)

@@ -1,8 +1,10 @@
 """score_portfolio: score every live account as of D and store one row each.
 
-Reads signals (scoring.signals), computes health, band, trend, stakeholders, expansion
-and reasons (pure modules), asks the churn model for its risk when one is active, and
-replaces the day's rows in one transaction (scoring.store).
+Reads signals (scoring.signals), computes health (learned or the YAML's, whichever
+`scoring.health_model` says is active, with its band lines), trend, stakeholders,
+expansion and reasons (pure modules), asks the churn model for its risk when one is
+active, stores the attention value of `scoring.attention` (the one ranking), and replaces
+the day's rows in one transaction (scoring.store).
 """
 
 from __future__ import annotations
@@ -17,39 +19,33 @@ import numpy as np
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from scoring.attention import AttentionSettings, attention_value
 from scoring.bands import direction, health_band
 from scoring.churn.apply import ChurnPredictions, churn_predictions
-from scoring.config import ScoringConfig, default_config, load_config
+from scoring.config import ScoringConfig, resolve_config
 from scoring.expansion import expansion_reasons, expansion_scores
 from scoring.explain import explain_all
-from scoring.health import NEUTRAL_POINT, health_scores
+from scoring.health import NEUTRAL_POINT, frame_health
+from scoring.health_model import HealthChoice, active_health, bands_with, health_with
 from scoring.signals import SignalFrame, compute_signals
 from scoring.stakeholders import stakeholders_summary
 from scoring.store import replace_scores
-from scoring.trend import attention
 from storage.clock import Clock
 from storage.gc_pause import gc_paused
 from storage.models import AccountScore
 
 TREND_DAYS = (7, 30)
 
-
-def resolve_config(config: ScoringConfig | Path | str | None) -> ScoringConfig:
-    if config is None:
-        return default_config()
-    if isinstance(config, ScoringConfig):
-        return config
-    return load_config(config)
-
-
-def frame_health(frame: SignalFrame, config: ScoringConfig):  # type: ignore[no-untyped-def]
-    """Health of every account in a frame (HealthResult)."""
-    columns = {name: frame.column(name) for name in config.signals}
-    return health_scores(columns, frame.extras.get("segment", [None] * len(frame)), config)
+__all__ = ["build_score_rows", "frame_health", "resolve_config", "score_portfolio", "score_rows"]
 
 
 def _previous_health(
-    engine: Engine, as_of: dt.date, frame: SignalFrame, config: ScoringConfig, days: int
+    engine: Engine,
+    as_of: dt.date,
+    frame: SignalFrame,
+    config: ScoringConfig,
+    days: int,
+    choice: HealthChoice | None = None,
 ) -> dict[str, float]:
     """Health `days` before D: stored scores where they exist, computed as of that date
     (without storing) for accounts that have none."""
@@ -67,7 +63,7 @@ def _previous_health(
     if missing:
         subset = None if len(missing) == len(wanted) else missing
         past = compute_signals(engine, earlier, subset, params=config.signal_params)
-        result = frame_health(past, config)
+        result = health_with(choice, past, config)
         stored.update(zip(past.account_ids, result.health.tolist(), strict=True))
     return {k: v for k, v in stored.items() if k in wanted}
 
@@ -125,10 +121,13 @@ def score_rows(
     can send one row while the next is built."""
     as_of = frame.as_of
     n = len(frame)
-    result = frame_health(frame, cfg)
+    with Session(engine) as session:
+        choice = active_health(session)
+    bands = bands_with(choice, cfg)
+    result = health_with(choice, frame, cfg)
     health = np.round(result.health, 2)
     deltas = (
-        {days: _previous_health(engine, as_of, frame, cfg, days) for days in TREND_DAYS}
+        {days: _previous_health(engine, as_of, frame, cfg, days, choice) for days in TREND_DAYS}
         if n
         else {}
     )
@@ -140,6 +139,9 @@ def score_rows(
     active_days = frame.column("active_days_90d")
     limited = (np.nan_to_num(tenure, nan=0.0) < cfg.limited_history.min_tenure_days) | (
         active_days < cfg.limited_history.min_active_days_90d
+    )
+    attention_settings = AttentionSettings(
+        alert_threshold=(churn.alert_threshold if churn and churn.alert_threshold else 0.5)
     )
     roles = frame.extras.get("roles", [{}] * n)
     renewal = frame.extras.get("renewal_date", [None] * n)
@@ -173,7 +175,7 @@ def score_rows(
                 account_id=account_id,
                 as_of=as_of,
                 health=value,
-                band=health_band(value, cfg.bands),
+                band=health_band(value, bands),
                 health_delta_7d=delta[7],
                 health_delta_30d=delta[30],
                 direction=direction(delta[7], delta[30], cfg.trend),
@@ -199,7 +201,7 @@ def score_rows(
                 scored_at=scored_at,
             )
             score["stakeholder_band"] = score["stakeholders"]["band"]
-            score["attention"] = round(attention(score, cfg.attention), 4)
+            score["attention"] = round(attention_value(score, as_of, attention_settings), 4)
             yield score
 
     return rows()

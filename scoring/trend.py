@@ -1,5 +1,8 @@
 """Trajectory and attention: so "fell 72 → 58 in 30 days" ranks above "steady at 55".
 
+Superseded for ranking by `scoring.attention` (the one attention ranking); `attention`
+below is the older formula, kept for callers of its signature.
+
 attention = ((1 − c)·(100 − health)/100 + c·churn_risk + k·max(0, −Δ30)/100)
             × (1 + log10(1 + arr / arr_reference))
 with c = churn_weight when a churn risk exists (else 0) and k = trajectory_weight. The
@@ -9,10 +12,12 @@ small account in free fall still outranks a large steady one.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from scoring.attention import attention_value
 from scoring.config import Attention
 
 
@@ -36,16 +41,25 @@ def attention(score: Any, config: Attention) -> float:
 
 
 def attention_rank(scores: Iterable[Any], config: Attention | None = None) -> list[Any]:
-    """Scores sorted by attention, most urgent first (ties: lower health, then account id)."""
-    if config is None:
-        from scoring.config import default_config
+    """Scores sorted by their stored attention value (`scoring.attention`, the one
+    ranking), most valuable first (ties: lower health, then account id). `config` is
+    accepted for compatibility and unused."""
 
-        config = default_config().attention
+    def value(score: Any) -> float:
+        stored = _get(score, "attention")
+        if stored is not None:
+            return float(stored)
+        as_of = _get(score, "as_of")
+        if as_of is None:  # no date: renewal timing cannot count
+            score = {**score, "renewal_date": None} if isinstance(score, dict) else score
+            as_of = dt.date.min
+        return attention_value(score, as_of)
+
     items: Sequence[Any] = list(scores)
     return sorted(
         items,
         key=lambda s: (
-            -attention(s, config),
+            -value(s),
             float(_get(s, "health") or 0.0),
             str(_get(s, "account_id")),
         ),

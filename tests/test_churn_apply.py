@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 from scoring.churn.apply import churn_predictions
 from scoring.churn.config import TrainingConfig
 from scoring.churn.feedback import FeedbackError, record_feedback
-from scoring.churn.reasons import impacts
+from scoring.churn.reasons import feature_groups, impacts, logit_contributions, model_reasons
 from scoring.churn.registry import store_outcome
 from scoring.churn.synthetic import NAMES, synthetic_history
 from scoring.churn.train import label_snapshots, train_on_snapshots
@@ -80,10 +80,19 @@ def test_predictions_and_reasons(engine: Engine, outcome) -> None:
     assert 0 <= healthy < 0.2 < 0.6 < declining <= 1
     assert 0 <= unknown <= 1
     assert len(predictions.reasons) == 3
-    top = predictions.reasons[1]
+    top = [r for r in predictions.reasons[1] if r["kind"] == "cause"]
     assert top and all(r["impact"] > 0 for r in top[:3])
     assert [abs(r["impact"]) for r in top] == sorted((abs(r["impact"]) for r in top), reverse=True)
-    assert set(top[0]) == {"signal", "value", "baseline", "direction", "impact", "text"}
+    assert set(top[0]) == {
+        "signal",
+        "value",
+        "baseline",
+        "direction",
+        "impact",
+        "log_odds",
+        "kind",
+        "text",
+    }
     by_signal = {r["signal"]: r for r in top}
     assert by_signal.keys() & {
         "logins_30d",
@@ -99,16 +108,36 @@ def test_predictions_and_reasons(engine: Engine, outcome) -> None:
     assert all(r["text"] for reasons in predictions.reasons for r in reasons)
 
 
-def test_impacts_are_the_probability_change_at_baseline(outcome) -> None:
+def test_reasons_add_up_to_the_change_from_the_baseline(outcome) -> None:
+    """Shapley-style contributions sum exactly to the change in log-odds from the baseline
+    account, and the probability-point impacts to the change in risk."""
     model = outcome.model
     frame = _frame()
     X = model.align(frame.names, frame.values)
-    effect = impacts(model, X)
+    groups = feature_groups(model.features)
+    for permutations in (2, 6):
+        contributions, base, full = logit_contributions(model, X, groups, permutations=permutations)
+        assert contributions.sum(axis=1) == pytest.approx(full - base, abs=1e-9)
+    risk = model.predict_risk(X)
+    baseline_risk = model.predict_risk(np.tile(model.baselines, (X.shape[0], 1)))
+    assert impacts(model, X).sum(axis=1) == pytest.approx((risk - baseline_risk) * 100, abs=1e-6)
+    # a group whose value is the baseline for an account contributes nothing to it
     j = model.features.index("sponsor_silent_days")
-    moved = X.copy()
-    moved[:, j] = model.baselines[j]
-    expected = (model.predict_risk(X) - model.predict_risk(moved)) * 100
-    assert effect[:, j] == pytest.approx(expected)
+    X[:, j] = model.baselines[j]
+    contributions, _, _ = logit_contributions(model, X, groups)
+    g = next(g for g, cols in enumerate(groups) if j in cols and len(cols) == 1)
+    assert np.all(contributions[:, g] == 0)
+
+
+def test_timing_is_context_not_cause(outcome) -> None:
+    model = outcome.model
+    frame = _frame()
+    X = model.align(frame.names, frame.values)
+    for reasons in model_reasons(model, X, top=20, min_points=0.0):
+        causes = [r for r in reasons if r["kind"] == "cause"]
+        assert all(r["signal"] != "days_to_renewal" for r in causes)
+        context = [r for r in reasons if r["kind"] == "context"]
+        assert [r["signal"] for r in context] in ([], ["days_to_renewal"])
 
 
 def test_record_feedback(engine: Engine) -> None:

@@ -57,7 +57,8 @@ def test_train_models_and_backtest(
         row = session.get(ModelVersion, "churn-v1")
         assert row.active and row.horizon_days == 90 and row.features
         assert row.train_to <= END - dt.timedelta(days=90)
-        assert set(row.metrics["validation"] or {}) <= set(METRIC_KEYS)
+        assert set(METRIC_KEYS) <= set(row.metrics["validation"] or {})
+        assert 0 < row.metrics["alert_threshold"] < 1
 
     # the active model fills churn_risk and churn_reasons when scoring runs
     from scoring.service import score_portfolio
@@ -93,10 +94,23 @@ def test_train_models_and_backtest(
     )
     assert replayed.exit_code == 0, replayed.output
     result = json.loads(replayed.stdout[replayed.stdout.index("{") :])
-    assert set(result) == {"rules", "model", "usage_only", "n_accounts", "n_churned"}
-    for row in ("rules", "model", "usage_only"):
-        assert tuple(result[row]) == METRIC_KEYS
+    assert set(result) == {
+        "rules",
+        "learned_health",
+        "model",
+        "usage_only",
+        "calibration",
+        "retrains",
+        "n_accounts",
+        "n_churned",
+    }
+    for row in ("rules", "learned_health", "model", "usage_only"):
+        assert set(METRIC_KEYS) <= set(result[row])
         assert 0 <= result[row]["brier"] <= 1
+    assert result["rules"]["threshold"] == pytest.approx(0.4)  # health below 60
+    reliability = result["calibration"]["model"]["reliability"]
+    assert len(reliability) == 10 and sum(b["rows"] for b in reliability) > 0
+    assert 0 <= result["calibration"]["model"]["ece"] <= 1
     assert result["n_accounts"] > 40 and result["n_churned"] > 0
     assert (plots / "calibration.png").stat().st_size > 1000
     assert (plots / "score_distribution.png").stat().st_size > 1000

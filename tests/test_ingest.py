@@ -323,7 +323,11 @@ def test_jsonl_line_problems(engine, tmp_path):
         "usage.jsonl:3: row: not a JSON object",
         "usage.jsonl:4: quantity: expected a string, number or null",
     ]
-    assert report.all_warnings() == ["usage.jsonl: unknown keys ignored: extra"]
+    assert report.all_warnings() == [
+        "usage.jsonl: unknown keys ignored: extra",
+        "usage.jsonl: refused whole: 5 rows not imported because of 3 bad rows"
+        " (--skip-invalid imports the good ones)",
+    ]
 
 
 def test_several_problems_in_one_row_and_line_numbers_across_batches(engine, tmp_path):
@@ -600,7 +604,8 @@ def test_bytes_that_are_not_utf8(engine, tmp_path):
     )
     report = import_directory(engine, tmp_path, skip_invalid=True)
     assert problems_of(report) == [
-        "usage.csv:3: row: not valid UTF-8 (invalid continuation byte); the rest of the file is unread"
+        "usage.csv:3: row: not valid UTF-8 (invalid continuation byte)"
+        " (declare another in the mapping's formats.encoding); the rest of the file is unread"
     ]
     assert report.files[-1].committed is False  # even with skip_invalid: the file is unread
     assert dump_tables(engine)["usage"] == []

@@ -84,9 +84,21 @@ def _healthz(base: str) -> httpx.Response:
             time.sleep(0.05)
 
 
+def _database(tmp_path: Path) -> str:
+    """A migrated SQLite file, as `csbot db upgrade` leaves it (serve does not create one)."""
+    from storage import migrate
+    from storage.db import make_engine
+
+    url = f"sqlite:///{tmp_path / 'serve.db'}"
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    engine.dispose()
+    return url
+
+
 def test_serve_prints_its_address_and_a_second_sqlite_instance_gets_no_scheduler(tmp_path):
     env = {key: value for key, value in os.environ.items() if not key.startswith("CSBOT_")} | {
-        "CSBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'serve.db'}",
+        "CSBOT_DATABASE_URL": _database(tmp_path),
         "PYTHONPATH": str(ROOT),
     }
     first, first_url = _start(env)
@@ -123,7 +135,7 @@ def test_serve_http_without_a_bot_token_is_one_line_and_starts_nothing(tmp_path)
     """A signing secret without a bot token (or OAuth client) cannot answer Slack: say so in
     one line before the scheduler or the port start, never a traceback after "listening"."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("CSBOT_")} | {
-        "CSBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'serve.db'}",
+        "CSBOT_DATABASE_URL": _database(tmp_path),
         "CSBOT_SLACK_SIGNING_SECRET": "a-secret",
         "PYTHONPATH": str(ROOT),
     }

@@ -67,10 +67,12 @@ def test_composite_matches_a_hand_computation(tmp_path) -> None:
     )
     cfg = load_config(path)
     row = _row(login_change=-0.25, csat_avg=5.0, sentiment=None)
-    # g = 0.5, 1.0, 0.5 (missing); w = 0.6, 0.4·1/4, 0.4·3/4 → health = 100·(0.3 + 0.1 + 0.15)
+    # g = 0.5, 1.0, missing; w = 0.6, 0.4·1/4, (0.4·3/4 drops out: no data) → W = 0.7,
+    # health = 100·(0.6·0.5 + 0.1·1.0) / 0.7
     health, impacts = health_of_row(row, None, cfg)
-    assert health == pytest.approx(55.0)
-    assert impacts["csat_avg"] == pytest.approx(5.0)
+    assert health == pytest.approx(100 * 0.4 / 0.7)
+    assert impacts["csat_avg"] == pytest.approx(100 * 0.1 / 0.7 * 0.5)
+    assert impacts["sentiment"] == 0.0
     assert impacts["login_change"] == pytest.approx(0.0)
     assert sum(impacts.values()) == pytest.approx(health - 50)
 
@@ -83,7 +85,8 @@ def test_segment_overrides_change_weights() -> None:
     assert enterprise[sponsor] > smb[sponsor]
     assert smb[names.index("qbr_attendance")] == 0
     assert enterprise.sum() == pytest.approx(1.0) and smb.sum() == pytest.approx(1.0)
-    row = _row(sponsor_silent_days=90.0)  # a silent sponsor hurts an enterprise account more
+    # a silent sponsor hurts an enterprise account more (beside middling usage)
+    row = _row(sponsor_silent_days=90.0, login_change=-0.3, license_utilisation=0.5)
     assert health_of_row(row, "enterprise", CFG)[0] < health_of_row(row, "smb", CFG)[0]
 
 
@@ -353,3 +356,37 @@ def test_config_override_merges_and_errors_name_file_and_key(tmp_path) -> None:
         load_config(broken)
     with pytest.raises(ConfigError, match="file not found"):
         load_config(tmp_path / "missing.yml")
+
+
+def test_missing_sources_are_neutral_and_their_weight_is_spread() -> None:
+    """A book with no invoices and no tickets: the billing and ticket signals are NaN and
+    drop out; the account's health is what the other signals say, not ~13 points better."""
+    known = _row(login_change=-0.3, license_utilisation=0.5, csat_avg=None, sentiment=None)
+    without = dict(known)
+    for name in (
+        "overdue_invoices",
+        "days_overdue",
+        "late_invoices_365d",
+        "ticket_volume_change",
+        "urgent_tickets_30d",
+        "urgent_open",
+        "open_ticket_age_days",
+    ):
+        without[name] = None
+    health_without, impacts = health_of_row(without, None, CFG)
+    assert all(impacts[name] == 0.0 for name in ("overdue_invoices", "urgent_open"))
+    assert sum(impacts.values()) == pytest.approx(health_without - 50)
+    good_news = dict(
+        without,
+        overdue_invoices=0,
+        days_overdue=0,
+        late_invoices_365d=0,
+        ticket_volume_change=0,
+        urgent_tickets_30d=0,
+        urgent_open=0,
+        open_ticket_age_days=0,
+    )
+    health_good_news, _ = health_of_row(good_news, None, CFG)
+    assert health_good_news > health_without + 5  # real good news still counts
+    only_missing = {name: None for name in CFG.signals}
+    assert health_of_row(only_missing, None, CFG)[0] == 50.0

@@ -133,8 +133,8 @@ def _expected_a2() -> dict[str, float]:
         "nps_last": math.nan,
         "csat_avg": math.nan,
         "sentiment": math.nan,
-        "tickets_30d": 0,
-        "ticket_volume_change": 0,
+        "tickets_30d": math.nan,  # no ticket ever: no support data, not zero tickets
+        "ticket_volume_change": math.nan,
     }
 
 
@@ -232,3 +232,37 @@ def test_empty_database_gives_an_empty_frame(engine) -> None:
     frame = compute_signals(engine, D)
     assert frame.account_ids == []
     assert frame.values.shape == (0, len(SIGNAL_NAMES))
+
+
+def test_days_to_renewal_uses_the_term_known_on_each_date(engine) -> None:
+    """Contract history, one row per term: on each date the renewal is the end date of
+    the term then current, and a later term changes nothing before it starts."""
+    from storage.models import Account, Contract
+
+    with Session(engine) as session:
+        session.add(Account(account_id="T1", name="Terms", created_at=dt.datetime(2024, 1, 1)))
+        session.add_all(
+            [
+                Contract(
+                    contract_id="T1-2024",
+                    account_id="T1",
+                    start_date=dt.date(2024, 1, 1),
+                    end_date=dt.date(2024, 12, 31),
+                    arr=10_000.0,
+                ),
+                Contract(
+                    contract_id="T1-2025",
+                    account_id="T1",
+                    start_date=dt.date(2025, 1, 1),
+                    end_date=dt.date(2025, 12, 31),
+                    arr=12_000.0,
+                ),
+            ]
+        )
+        session.commit()
+    mid_first = compute_signals(engine, dt.date(2024, 11, 1)).row("T1")
+    assert mid_first["days_to_renewal"] == (dt.date(2024, 12, 31) - dt.date(2024, 11, 1)).days
+    assert mid_first["arr"] == 10_000.0
+    mid_second = compute_signals(engine, dt.date(2025, 3, 1)).row("T1")
+    assert mid_second["days_to_renewal"] == (dt.date(2025, 12, 31) - dt.date(2025, 3, 1)).days
+    assert mid_second["arr"] == 12_000.0

@@ -271,7 +271,7 @@ def bot(engine: Engine, fake_slack: Any, tmp_path: Any) -> Iterator[Bot]:
     runtime = Runtime(settings=settings, clock=clock)
     runtime.__dict__["engine"] = engine  # the fixture's database, already migrated
     app = create_bolt_app(runtime)
-    with UvicornThread(Starlette(routes=slack_routes(app))) as server:
+    with UvicornThread(Starlette(routes=slack_routes(app, runtime))) as server:
         client = Bot(server, fake_slack, engine, clock)
         yield client
         client.http.close()

@@ -62,13 +62,14 @@ def oauth_runtime(engine: Engine, api_url: str) -> Runtime:
 
 
 def test_install_redirect_store_and_authorise(engine: Engine, oauth_slack: OAuthFakeSlack) -> None:
-    app = create_bolt_app(oauth_runtime(engine, oauth_slack.api_url))
-    paths = {route.path for route in slack_routes(app)}
+    runtime = oauth_runtime(engine, oauth_slack.api_url)
+    app = create_bolt_app(runtime)
+    paths = {route.path for route in slack_routes(app, runtime)}
     assert paths == {"/slack/events", "/slack/install", "/slack/oauth_redirect"}
     tables = set(inspect(engine).get_table_names())
     assert {"slack_installations", "slack_bots", "slack_oauth_states"} <= tables
 
-    with UvicornThread(Starlette(routes=slack_routes(app))) as server:
+    with UvicornThread(Starlette(routes=slack_routes(app, runtime))) as server:
         http = httpx.Client(base_url=server.url, timeout=10)
         page = http.get("/slack/install")
         assert page.status_code == 200

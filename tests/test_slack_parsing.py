@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from bot.app import command_parse as cp
-from bot.app.refresh import with_activity
 from bot.plays.views import parse_arr
 from bot.slack.ids import ButtonValue
 from bot.slack.middleware import ModalMetadata, parse_button
 from bot.slack.permissions import Policy, load_managers
+from bot.slack.send import stamp
 
 
 @pytest.mark.parametrize(
@@ -106,18 +106,28 @@ def test_parse_button_from_value_option_block_id_and_metadata() -> None:
     )
 
 
-def test_activity_line_goes_under_the_accounts_buttons_and_replaces_the_old_one() -> None:
-    blocks = (
-        {"type": "section", "block_id": "a"},
-        {"type": "actions", "block_id": "x", "elements": [{"value": '{"account_id":"A1"}'}]},
-        {"type": "section", "block_id": "b"},
+def test_stamping_names_the_message_in_every_button_value() -> None:
+    blocks = [
+        {"type": "section", "block_id": "a", "accessory": {"type": "button", "value": '{"account_id":"A1"}'}},
+        {
+            "type": "actions",
+            "block_id": '{"account_id":"A1"}',
+            "elements": [
+                {"type": "static_select", "options": [{"value": '{"account_id":"A1","option":"7"}'}]},
+                {"type": "button", "value": "plain text, not a record"},
+            ],
+        },
+        {"type": "context", "block_id": '{"not":"a button"}', "elements": []},
+    ]  # fmt: skip
+    stamped = stamp(blocks, "digest:abc")
+    assert ButtonValue.decode(stamped[0]["accessory"]["value"]).message == "digest:abc"
+    assert ButtonValue.decode(stamped[1]["block_id"]).message == "digest:abc"
+    option = stamped[1]["elements"][0]["options"][0]["value"]
+    assert ButtonValue.decode(option) == ButtonValue(
+        account_id="A1", option="7", message="digest:abc"
     )
-    line = {"type": "context", "block_id": "activity:A1", "elements": []}
-    once = with_activity(blocks, "A1", line)
-    assert [b["block_id"] for b in once] == ["a", "x", "activity:A1", "b"]
-    assert [b["block_id"] for b in with_activity(tuple(once), "A1", line)] == [
-        "a",
-        "x",
-        "activity:A1",
-        "b",
-    ]
+    assert stamped[1]["elements"][1]["value"] == "plain text, not a record"
+    assert stamped[2]["block_id"] == '{"not":"a button"}'  # only an actions block's id is a record
+    assert blocks[0]["accessory"]["value"] == '{"account_id":"A1"}'  # the input is not changed
+    long_key = "x" * 300  # a block id over Slack's 255 characters is left as it was
+    assert stamp(blocks, long_key)[1]["block_id"] == '{"account_id":"A1"}'

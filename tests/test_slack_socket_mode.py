@@ -251,6 +251,18 @@ def test_moves_to_a_new_connection_when_slack_asks(socket_bot: SocketBot) -> Non
     assert "Acme Labs" in texts(card)
 
 
+def migrated_sqlite(tmp_path: Path) -> str:
+    """A SQLite file at head, as `csbot db upgrade` leaves it (serve does not create one)."""
+    from storage import migrate
+    from storage.db import make_engine
+
+    url = f"sqlite:///{tmp_path / 'socket.db'}"
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    engine.dispose()
+    return url
+
+
 def test_serve_socket_connects_answers_and_exits_on_sigterm(
     tmp_path: Path, fake_slack: FakeSlack
 ) -> None:
@@ -258,7 +270,7 @@ def test_serve_socket_connects_answers_and_exits_on_sigterm(
     over the WebSocket; SIGTERM ends it with exit code 0."""
     socket_mode = fake_slack.start_socket_mode(APP_TOKEN)
     env = {key: value for key, value in os.environ.items() if not key.startswith("CSBOT_")} | {
-        "CSBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'socket.db'}",
+        "CSBOT_DATABASE_URL": migrated_sqlite(tmp_path),
         "CSBOT_SLACK_APP_TOKEN": APP_TOKEN,
         "CSBOT_SLACK_BOT_TOKEN": "xoxb-test",
         "CSBOT_SLACK_API_URL": fake_slack.api_url,
@@ -304,7 +316,7 @@ def test_serve_socket_token_mistakes_are_one_line(
     setup mistakes, including the one only Slack can spot (`apps.connections.open`)."""
     fake_slack.start_socket_mode(APP_TOKEN)
     env = {key: value for key, value in os.environ.items() if not key.startswith("CSBOT_")} | {
-        "CSBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'socket.db'}",
+        "CSBOT_DATABASE_URL": migrated_sqlite(tmp_path),
         "CSBOT_SLACK_API_URL": fake_slack.api_url,
         "PYTHONPATH": str(ROOT),
         **tokens,

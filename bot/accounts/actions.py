@@ -1,4 +1,6 @@
-"""The row of account actions shared by the digest, alerts and the account card.
+"""The row of account actions shared by the digest, alerts and the account card, drawn
+from the account's state: no Snooze while a snooze is in force, no Not a risk once given,
+and a line saying so and who did what since the message was posted.
 
 Start playbook (suggested plays first, then the rest of the library), Assign (a user
 picker), Snooze (1, 7 or 30 days), Not a risk, Details. Every element's `action_id` comes
@@ -23,6 +25,8 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.accounts.model import PlaybookChoice
+from bot.accounts.service import AccountState
+from bot.slack import blocks as render
 from bot.slack.format import playbook_title, truncate
 from bot.slack.ids import ActionId, ButtonValue
 
@@ -94,8 +98,10 @@ def account_actions(
     as_of: str | None = None,
     details: bool = True,
     not_a_risk: bool = True,
+    state: AccountState | None = None,
 ) -> ActionsBlock:
     """The actions block for one account (its `block_id` is the account's ButtonValue)."""
+    state = state or AccountState()
     value = ButtonValue(account_id=account_id, as_of=as_of)
     elements: list = []
     select = playbook_select(account_id, suggested, library, as_of=as_of)
@@ -106,8 +112,9 @@ def account_actions(
             action_id=ActionId.ASSIGN_ACCOUNT, placeholder=PlainTextObject(text="Assign")
         )
     )
-    elements.append(snooze_select(account_id))
-    if not_a_risk:
+    if state.snoozed_until is None:
+        elements.append(snooze_select(account_id))
+    if not_a_risk and state.not_a_risk_by is None:
         elements.append(
             ButtonElement(
                 text="Not a risk",
@@ -127,3 +134,21 @@ def account_actions(
             ButtonElement(text="Details", action_id=ActionId.DETAILS, value=value.encode())
         )
     return ActionsBlock(block_id=value.encode(), elements=elements)
+
+
+def state_text(state: AccountState | None) -> str | None:
+    """The account's state line in mrkdwn ("💤 Snoozed until Jun 08 by <@U1> · …"), or
+    None when there is nothing to say."""
+    if state is None:
+        return None
+    parts = []
+    if state.snoozed_until is not None:
+        parts.append(
+            f"💤 Snoozed until {render.when(state.snoozed_until.date())} by {render.who(state.snoozed_by)}"
+        )
+    if state.not_a_risk_by is not None:
+        parts.append(f"✔️ Not a risk ({render.who(state.not_a_risk_by)})")
+    parts += [
+        f"{render.who(item.by)} {item.text} {render.when(item.at)}" for item in state.activity[-5:]
+    ]
+    return truncate(" · ".join(parts), 2000) if parts else None

@@ -15,10 +15,13 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from bot.accounts.messages import account_card_message
 from bot.accounts.model import AccountCard, PlaybookChoice, RunSummary
 from bot.accounts.ranking import days_to_renewal, expansion_signals, top_reasons
+from bot.accounts.service import account_state
 from bot.accounts.trend import WEEKS, sparkline, weekly_points
 from bot.slack import blocks as render
+from bot.slack.deps import RenderContext
 from storage.models import Account, AccountScore, PlaybookRun, PlaybookStep
 
 CARD_REASONS = 5
@@ -185,9 +188,19 @@ def account_card(
     now: dt.datetime | None = None,
 ) -> dict[str, Any]:
     """The health card (`bot.accounts.messages`), or a line when never scored."""
-    from bot.accounts.messages import account_card_message
-
     card = load_account_card(session, account.account_id, library=library, now=now)
     if card is None:
         return render.notice(f"*{account.name}* (`{account.account_id}`) has not been scored yet.")
     return account_card_message(card)
+
+
+def render_card(
+    session: Session, subject: Mapping[str, Any], context: RenderContext
+) -> dict[str, Any] | None:
+    """The card message stored with `{"account_id"}`, from current state (its renderer)."""
+    account_id = str(subject.get("account_id") or "")
+    card = load_account_card(session, account_id, library=context.library, now=context.now)
+    if card is None:
+        return None
+    state = account_state(session, account_id, now=context.now, since=context.since)
+    return account_card_message(card, state=state)

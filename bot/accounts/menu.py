@@ -20,6 +20,7 @@ from slack_sdk.models.blocks import (
     PlainTextObject,
 )
 
+from bot.accounts.service import AccountState
 from bot.slack.format import playbook_title, truncate
 from bot.slack.ids import ActionId, ButtonValue
 
@@ -33,7 +34,15 @@ MENU_CHOICES = (
 BUTTON_TEXT = 75
 
 
-def account_menu(account_id: str, *, as_of: str | None = None) -> OverflowMenuElement:
+def account_menu(
+    account_id: str, *, as_of: str | None = None, state: AccountState | None = None
+) -> OverflowMenuElement:
+    """The overflow, drawn from the account's state: no Snooze while a snooze is in force,
+    no Not a risk once given."""
+    state = state or AccountState()
+    gone = {"snooze"} if state.snoozed_until is not None else set()
+    if state.not_a_risk_by is not None:
+        gone.add("not_a_risk")
     return OverflowMenuElement(
         action_id=ActionId.ACCOUNT_MENU,
         options=[
@@ -42,6 +51,7 @@ def account_menu(account_id: str, *, as_of: str | None = None) -> OverflowMenuEl
                 value=ButtonValue(account_id=account_id, option=choice, as_of=as_of).encode(),
             )
             for choice, label in MENU_CHOICES
+            if choice not in gone
         ],
     )
 

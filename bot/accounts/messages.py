@@ -15,9 +15,9 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.accounts.actions import account_actions
+from bot.accounts.actions import account_actions, state_text
 from bot.accounts.model import AccountCard, RunSummary
-from bot.accounts.service import AccountView, Activity
+from bot.accounts.service import AccountState, AccountView, Activity
 from bot.accounts.trend import trend_word
 from bot.slack import blocks as render
 from bot.slack.format import (
@@ -72,8 +72,11 @@ def run_line(run: RunSummary) -> str:
     return line
 
 
-def account_card_message(card: AccountCard, *, actions: bool = True) -> dict[str, Any]:
-    """The card as a message (also usable as modal or ephemeral content: ≤ 12 blocks)."""
+def account_card_message(
+    card: AccountCard, *, actions: bool = True, state: AccountState | None = None
+) -> dict[str, Any]:
+    """The card as a message (also usable as modal or ephemeral content: ≤ 13 blocks);
+    `state` (re-rendering after a click) sets its buttons and says what people did."""
     trend = change(card.health_delta_30d)
     trend_text = f"{trend} in 30 days" if trend else "no 30-day history"
     week = change(card.health_delta_7d)
@@ -148,7 +151,13 @@ def account_card_message(card: AccountCard, *, actions: bool = True) -> dict[str
                 library=card.playbooks,
                 as_of=card.as_of.isoformat(),
                 details=False,
+                state=state,
             )
+        )
+    said = state_text(state)
+    if said:
+        blocks.append(
+            ContextBlock(block_id="card-activity", elements=[MarkdownTextObject(text=said)])
         )
     about = [f"Scored as of {card.as_of:%b %d %Y}"]
     if card.owner:

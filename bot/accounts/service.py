@@ -13,6 +13,9 @@ from dataclasses import dataclass, field
 from sqlalchemy import and_, func
 from sqlmodel import Session, col, select
 
+from playbooks.audit import audit
+from scoring.churn.feedback import record_feedback
+from storage.clock import Clock
 from storage.models import (
     Account,
     AccountScore,
@@ -253,3 +256,108 @@ def account_activity(session: Session, account_id: str, since: dt.datetime) -> l
             to = (entry.detail or {}).get("to")
             found.append(Activity(entry.at, entry.actor, f"assigned the open plays to {to}"))
     return sorted(found, key=lambda item: item.at)
+
+
+# -- what people set on an account: snoozes and "not a risk" ---------------------------------
+
+NOT_A_RISK_DAYS = 30  # "not a risk" keeps an account out of the digest this long
+
+
+@dataclass(frozen=True)
+class AccountState:
+    """What a message about an account shows besides its scores: a snooze in force, a recent
+    "not a risk", and what people did since the message was posted. Its buttons follow it:
+    no Snooze while snoozed, no Not a risk once marked."""
+
+    snoozed_until: dt.datetime | None = None
+    snoozed_by: str | None = None
+    not_a_risk_by: str | None = None
+    not_a_risk_at: dt.datetime | None = None
+    activity: tuple[Activity, ...] = ()
+
+
+def active_snooze(session: Session, account_id: str, at: dt.datetime) -> Snooze | None:
+    """The snooze that lasts longest among those in force at `at`."""
+    return session.exec(
+        select(Snooze)
+        .where(Snooze.account_id == account_id, Snooze.until >= at)
+        .order_by(col(Snooze.until).desc())
+    ).first()
+
+
+def not_a_risk_since(session: Session, account_id: str, since: dt.date) -> Feedback | None:
+    """The latest "not a risk" given for a score on or after `since`."""
+    return session.exec(
+        select(Feedback)
+        .where(
+            Feedback.account_id == account_id,
+            Feedback.label == "not_a_risk",
+            Feedback.as_of >= since,
+        )
+        .order_by(col(Feedback.created_at).desc())
+    ).first()
+
+
+def account_state(
+    session: Session, account_id: str, *, now: dt.datetime, since: dt.datetime
+) -> AccountState:
+    snooze = active_snooze(session, account_id, now)
+    feedback = not_a_risk_since(
+        session, account_id, now.date() - dt.timedelta(days=NOT_A_RISK_DAYS)
+    )
+    return AccountState(
+        snoozed_until=snooze.until if snooze else None,
+        snoozed_by=snooze.by if snooze else None,
+        not_a_risk_by=feedback.by if feedback else None,
+        not_a_risk_at=feedback.created_at if feedback else None,
+        activity=tuple(account_activity(session, account_id, since)),
+    )
+
+
+def account_states(
+    session: Session, account_ids: list[str], *, now: dt.datetime, since: dt.datetime
+) -> dict[str, AccountState]:
+    return {
+        account_id: account_state(session, account_id, now=now, since=since)
+        for account_id in dict.fromkeys(account_ids)
+    }
+
+
+def snooze_account(
+    session: Session, account: Account, *, days: int, by: str, source: str, clock: Clock
+) -> Snooze | None:
+    """Snooze `account` for `days` from now, audited; None (and nothing written) when a
+    snooze at least that long is already in force. The caller commits."""
+    now = clock.now()
+    until = now + dt.timedelta(days=days)
+    midnight = until.replace(hour=0, minute=0, second=0, microsecond=0)
+    if active_snooze(session, account.account_id, midnight) is not None:
+        return None
+    snooze = Snooze(
+        account_id=account.account_id,
+        until=until,
+        by=by,
+        created_at=now,
+        reason=f"snoozed from {source}",
+    )
+    session.add(snooze)
+    audit(session, clock=clock, actor=by, source=source, action="snooze", entity="account",
+          entity_id=account.account_id, detail={"until": until.isoformat(), "days": days})  # fmt: skip
+    return snooze
+
+
+def mark_not_a_risk(
+    session: Session, account: Account, *, as_of: dt.date, by: str, source: str, clock: Clock
+) -> Feedback | None:
+    """Record "not a risk" for the account's score of `as_of` (feedback for the churn
+    model); None when it was already given for that score. The caller commits."""
+    given = session.exec(
+        select(Feedback).where(
+            Feedback.account_id == account.account_id,
+            Feedback.as_of == as_of,
+            Feedback.label == "not_a_risk",
+        )
+    ).first()
+    if given is not None:
+        return None
+    return record_feedback(session, account.account_id, as_of, "not_a_risk", by, source, clock)

@@ -1,10 +1,11 @@
 """Clicks on a digest entry or alert: the overflow menu, snooze with a reason, 👍 / 👎.
 
 - The overflow (`ActionId.ACCOUNT_MENU`) opens the start or assign modal (submitted to the
-  handlers in `bot.app.actions`), the snooze-with-reason modal, records "not a risk", or
-  shows the account card — only to the person who clicked.
+  handlers in `bot.plays.interactive`), the snooze-with-reason modal, records "not a risk"
+  (then re-renders the clicked message from the database), or shows the account card —
+  only to the person who clicked.
 - The snooze modal (`CallbackId.SNOOZE_REASON`) records the snooze through
-  `bot.alerts.snooze` and says so in the account's thread.
+  `bot.accounts.snooze`, re-renders the clicked message and says so in the account's thread.
 - 👍 / 👎 store a usefulness vote with the rule the entry carries (`bot.alerts.votes`).
 """
 
@@ -13,8 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext, Respond
-from slack_sdk import WebClient
+from slack_bolt import Ack, App
 from slack_sdk.models.blocks import (
     InputBlock,
     Option,
@@ -23,21 +23,20 @@ from slack_sdk.models.blocks import (
     StaticSelectElement,
 )
 from slack_sdk.models.views import View
-from sqlmodel import Session, select
 
-from bot.accounts import cards
+from bot.accounts import cards, service
 from bot.accounts.snooze import PERIOD_DAYS, REASONS, SnoozeError, snooze_account
 from bot.accounts.votes import VoteError, parse_vote_option, record_vote
 from bot.plays import service as plays
 from bot.plays import views
 from bot.slack import blocks as render
 from bot.slack.deps import SlackDeps
-from bot.slack.errors import BadInput, UnknownAccount
-from bot.slack.identity import email_for_user
-from bot.slack.ids import ActionId, ButtonValue, CallbackId
-from bot.slack.middleware import ModalMetadata, Origin, parse_button
-from bot.slack.replies import guarded, record_in_thread, tell
-from storage.models import Account, Feedback
+from bot.slack.errors import BadInput
+from bot.slack.ids import ActionId, CallbackId
+from bot.slack.interaction import SOURCE, Interaction, meta_for, on, on_submit
+from bot.slack.middleware import ModalMetadata
+from storage.enums import MessageKind
+from storage.models import Account
 
 REASON = ("snooze-reason", "snooze-reason-input")
 PERIOD = ("snooze-period", "snooze-period-input")
@@ -90,138 +89,49 @@ def snooze_modal(account_name: str, meta: ModalMetadata) -> dict[str, Any]:
     ).to_dict()
 
 
-def _meta(value: ButtonValue, origin: Origin) -> ModalMetadata:
-    return ModalMetadata(
-        **value.model_dump(exclude_none=True),
-        channel=origin.channel if origin.updatable else None,
-        ts=origin.ts if origin.updatable else None,
-        thread_ts=origin.thread_ts if origin.updatable else None,
-        response_url=origin.response_url if origin.ephemeral else None,
-        home=origin.home or None,
-    )
-
-
-def _account(session: Session, value: ButtonValue) -> Account:
-    account = session.get(Account, value.account_id or "")
-    if account is None:
-        raise UnknownAccount(f"Account `{value.account_id}` no longer exists.")
-    return account
-
-
-def _user(body: dict[str, Any]) -> str:
-    return (body.get("user") or {}).get("id") or "unknown"
-
-
-def _check(
-    deps: SlackDeps, session: Session, client: WebClient, user: str, account: Account
-) -> None:
-    email = email_for_user(session, client, user, deps.clock)
-    deps.policy.check(user_id=user, email=email, owners=[account.owner], what=account.name)
-
-
-def _say(
-    body: dict[str, Any], client: WebClient, respond: Respond | None, message: dict[str, Any]
-) -> None:
-    """Answer the clicker only."""
-    if respond is not None and body.get("response_url"):
-        respond(response_type="ephemeral", replace_original=False, **message)
-        return
-    channel = (body.get("container") or {}).get("channel_id") or (body.get("channel") or {}).get(
-        "id"
-    )
-    if channel:
-        client.chat_postEphemeral(channel=channel, user=_user(body), **message)
-    else:
-        client.chat_postMessage(channel=_user(body), **message)
-
-
-def not_a_risk(
-    deps: SlackDeps, session: Session, account: Account, as_of: dt.date, user: str
-) -> bool:
-    """Record "not a risk" for the model unless already given for that day; True if new."""
-    from scoring.churn.feedback import record_feedback
-
-    with deps.one_at_a_time(account.account_id):
-        given = session.exec(
-            select(Feedback).where(
-                Feedback.account_id == account.account_id,
-                Feedback.as_of == as_of,
-                Feedback.label == "not_a_risk",
-            )
-        ).first()
-        if given is not None:
-            return False
-        record_feedback(session, account.account_id, as_of, "not_a_risk", user, "slack", deps.clock)
-        session.commit()
-    return True
-
-
 def register(app: App, deps: SlackDeps) -> None:
-    def ack_now(ack: Ack) -> None:
-        ack()
-
-    @guarded
-    def menu(
-        body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext
-    ) -> None:
-        value, origin = parse_button(body)
-        user = _user(body)
-        with deps.session() as session:
-            account = _account(session, value)
-            choice = value.option
-            if choice == "details":
-                _say(
-                    body,
-                    client,
-                    respond,
-                    cards.account_card(session, account, deps.library, deps.clock.now()),
-                )
-                return
-            _check(deps, session, client, user, account)
-            meta = _meta(value, origin)
-            if choice == "start":
-                names = plays.suggested_names(deps, session, account.account_id)
-                view = views.start_modal(account.name, names, meta)
-            elif choice == "assign":
-                view = views.assign_modal(account.name, meta)
-            elif choice == "snooze":
-                view = snooze_modal(account.name, meta)
-            elif choice == "not_a_risk":
-                as_of = (
-                    dt.date.fromisoformat(value.as_of) if value.as_of else deps.clock.now().date()
-                )
-                if not_a_risk(deps, session, account, as_of, user):
-                    record_in_thread(session, client, origin, account.account_id, user,
-                                     f"marked {account.name} not a risk (feedback for the churn model)")  # fmt: skip
-                    tell(body, client, respond, f"Marked {account.name} not a risk: it leaves your digest for 30 days and the model learns from it.")  # fmt: skip
-                else:
-                    tell(body, client, respond, f"{account.name} was already marked not a risk.")
-                return
-            else:
-                raise BadInput(f"Unknown choice {choice!r}.")
-        client.views_open(trigger_id=body["trigger_id"], view=view)
+    @on(app, deps, ActionId.ACCOUNT_MENU)
+    def menu(it: Interaction) -> None:
+        account = it.account()
+        choice = it.value.option
+        if choice == "details":
+            it.say(cards.account_card(it.session, account, it.deps.library, it.now),
+                   kind=MessageKind.CARD, subject={"account_id": account.account_id})  # fmt: skip
+            return
+        it.check_account(account)
+        meta = meta_for(it.value, it.origin)
+        if choice == "start":
+            names = plays.suggested_names(it.deps, it.session, account.account_id)
+            it.open_modal(views.start_modal(account.name, names, meta))
+        elif choice == "assign":
+            it.open_modal(views.assign_modal(account.name, meta))
+        elif choice == "snooze":
+            it.open_modal(snooze_modal(account.name, meta))
+        elif choice == "not_a_risk":
+            not_a_risk(it, account)
+        else:
+            raise BadInput(f"Unknown choice {choice!r}.")
 
     def vote(useful: bool) -> Any:
-        @guarded
-        def handle(
-            body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext
-        ) -> None:
-            value, _origin = parse_button(body)
+        def handle(it: Interaction) -> None:
             try:
-                kind, rule = parse_vote_option(value.option)
+                kind, rule = parse_vote_option(it.value.option)
             except VoteError as error:
                 raise BadInput(str(error)) from None
-            as_of = dt.date.fromisoformat(value.as_of) if value.as_of else deps.clock.now().date()
-            with deps.session() as session:
-                account = _account(session, value)
-                _row, changed = record_vote(session, kind=kind, rule=rule, account_id=account.account_id,
-                                            as_of=as_of, by=_user(body), useful=useful, clock=deps.clock)  # fmt: skip
-                session.commit()
+            as_of = dt.date.fromisoformat(it.value.as_of) if it.value.as_of else it.now.date()
+            account = it.account()
+            _row, changed = record_vote(it.session, kind=kind, rule=rule, account_id=account.account_id,
+                                        as_of=as_of, by=it.user, useful=useful, clock=it.deps.clock)  # fmt: skip
+            it.session.commit()
             word = "useful" if useful else "not useful"
             text = f"Thanks — noted as {word}." if changed else f"Already noted as {word}."
-            tell(body, client, respond, text + " It tunes which alerts csbot sends.")
+            it.tell(text + " It tunes which alerts csbot sends.")
 
+        handle.__name__ = "vote_useful" if useful else "vote_not_useful"
         return handle
+
+    on(app, deps, ActionId.VOTE_USEFUL)(vote(True))
+    on(app, deps, ActionId.VOTE_NOT_USEFUL)(vote(False))
 
     def validate_snooze(ack: Ack, body: dict[str, Any]) -> None:
         reason = views.submitted(body, REASON)
@@ -230,29 +140,35 @@ def register(app: App, deps: SlackDeps) -> None:
             return
         ack()
 
-    @guarded
-    def submit_snooze(
-        body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext
-    ) -> None:
-        value, origin = parse_button(body)
-        user = _user(body)
-        reason = views.submitted(body, REASON) or "other"
-        days = int(views.submitted(body, PERIOD) or 7)
-        note = views.submitted(body, NOTE)
-        with deps.session() as session:
-            account = _account(session, value)
-            _check(deps, session, client, user, account)
-            try:
-                row = snooze_account(session, account_id=account.account_id, reason=reason,
-                                     days=days, by=user, clock=deps.clock, note=note)  # fmt: skip
-            except SnoozeError as error:
-                raise BadInput(str(error)) from None
-            session.commit()
-            label = REASONS[reason] + (f": {note}" if note else "")
-            record_in_thread(session, client, origin, account.account_id, user,
-                             f"snoozed {account.name} until {render.when(row.until)} — {label}")  # fmt: skip
+    @on_submit(app, deps, CallbackId.SNOOZE_REASON, validate_snooze)
+    def submit_snooze(it: Interaction) -> None:
+        reason = views.submitted(it.body, REASON) or "other"
+        days = int(views.submitted(it.body, PERIOD) or 7)
+        note = views.submitted(it.body, NOTE)
+        account = it.account()
+        it.check_account(account)
+        try:
+            row = snooze_account(it.session, account_id=account.account_id, reason=reason,
+                                 days=days, by=it.user, clock=it.deps.clock, note=note)  # fmt: skip
+        except SnoozeError as error:
+            raise BadInput(str(error)) from None
+        it.session.commit()
+        it.refresh()
+        label = REASONS[reason] + (f": {note}" if note else "")
+        it.record(f"snoozed {account.name} until {render.when(row.until)} — {label}")
 
-    app.action(ActionId.ACCOUNT_MENU)(ack=ack_now, lazy=[menu])
-    app.action(ActionId.VOTE_USEFUL)(ack=ack_now, lazy=[vote(True)])
-    app.action(ActionId.VOTE_NOT_USEFUL)(ack=ack_now, lazy=[vote(False)])
-    app.view(CallbackId.SNOOZE_REASON)(ack=validate_snooze, lazy=[submit_snooze])
+
+def not_a_risk(it: Interaction, account: Account) -> None:
+    """Record "not a risk" for the model (audited) unless already given for that score; the
+    clicked message is re-rendered from the database either way."""
+    as_of = dt.date.fromisoformat(it.value.as_of) if it.value.as_of else it.now.date()
+    with it.deps.one_at_a_time(account.account_id):
+        marked = service.mark_not_a_risk(it.session, account, as_of=as_of, by=it.user,
+                                         source=SOURCE, clock=it.deps.clock)  # fmt: skip
+        if marked is None:
+            return it.stale(f"{account.name} was already marked not a risk.")
+        it.session.commit()
+    it.refresh()
+    it.record(f"marked {account.name} not a risk (feedback for the churn model)")
+    it.tell(f"Marked {account.name} not a risk: it leaves your digest for 30 days and the model learns from it.")  # fmt: skip
+    return None

@@ -7,8 +7,9 @@ from typing import Any
 
 from slack_sdk.models.blocks import ContextBlock, MarkdownTextObject, SectionBlock
 
-from bot.accounts.actions import account_actions
+from bot.accounts.actions import account_actions, state_text
 from bot.accounts.model import PlaybookChoice
+from bot.accounts.service import AccountState
 from bot.alerts.detect import AlertCandidate
 from bot.slack.format import (
     band_emoji,
@@ -38,8 +39,10 @@ def alert_message(
     playbooks: Sequence[PlaybookChoice] = (),
     suggested: Sequence[str] = (),
     mention: str | None = None,
+    state: AccountState | None = None,
 ) -> dict[str, Any]:
-    """The alert as a message: what happened, the account's facts, why, and the actions."""
+    """The alert as a message: what happened, the account's facts, why, and the actions;
+    `state` (re-rendering after a click) sets the buttons and says what people did."""
     icon = KIND_ICONS.get(candidate.kind, "⚠️")
     lead = f"<@{mention}> " if mention else ""
     facts = [f"{money(score.arr)} ARR"]
@@ -72,8 +75,17 @@ def alert_message(
             library=playbooks,
             as_of=score.as_of.isoformat(),
             not_a_risk=candidate.kind != "expansion",
+            state=state,
         )
     )
+    said = state_text(state)
+    if said:
+        blocks.append(
+            ContextBlock(
+                block_id=f"activity:{score.account_id}"[:255],
+                elements=[MarkdownTextObject(text=said)],
+            )
+        )
     return {
         "text": truncate(alert_text(candidate, name), 3000),
         "blocks": [block.to_dict() for block in blocks],

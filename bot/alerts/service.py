@@ -18,19 +18,25 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import TypeAdapter
 from sqlalchemy import and_, func
 from sqlmodel import Session, col, select
 
 from bot.accounts.cards import _default_suggester, playbook_choices
 from bot.accounts.ranking import DEFAULT_EXPANSION_THRESHOLD
+from bot.accounts.service import account_state
 from bot.alerts.detect import AlertCandidate, alert_states, candidates_for
 from bot.alerts.messages import alert_message
-from bot.delivery.budget import Kind, send
 from bot.delivery.recipients import mapping_file_of, recipient
+from bot.slack.deps import RenderContext
+from bot.slack.send import queue_budgeted
 from storage.clock import Clock
+from storage.enums import MessageKind
 from storage.models import Account, AccountScore, Alert, OutboxMessage, Snooze
 
 logger = logging.getLogger("csbot.alerts")
+
+CANDIDATES = TypeAdapter(AlertCandidate)
 
 
 @dataclass
@@ -245,20 +251,54 @@ def raise_alerts(
             suggested=suggested,
             mention=mention,
         )
+        subject = {
+            "candidate": CANDIDATES.dump_python(candidate, mode="json"),
+            "as_of": score.as_of.isoformat(),
+            "suggested": suggested,
+            "mention": mention,
+        }
         queued.extend(
-            send(
+            queue_budgeted(
                 session,
+                kind=MessageKind.ALERT,
                 recipient=owner or channel,
-                kind=Kind.ALERT,
                 key=alert_key(candidate, as_of),
                 channel=channel,
-                payload=payload,
+                message=payload,
                 clock=clock,
                 settings=settings,
                 urgent=is_urgent(candidate),
+                subject=subject,
                 account_id=candidate.account_id,
                 items=[{"account_id": candidate.account_id, "rule": alert_rule(candidate)}],
             )
         )
     session.flush()
     return queued
+
+
+def render_alert(
+    session: Session, subject: Mapping[str, Any], context: RenderContext
+) -> dict[str, Any] | None:
+    """An alert as stored (what crossed, on which day's score), its buttons and activity
+    drawn from current state."""
+    candidate = CANDIDATES.validate_python(subject.get("candidate") or {})
+    as_of = dt.date.fromisoformat(str(subject.get("as_of")))
+    score = session.exec(
+        select(AccountScore).where(
+            AccountScore.account_id == candidate.account_id, AccountScore.as_of == as_of
+        )
+    ).first()
+    account = session.get(Account, candidate.account_id)
+    if score is None or account is None:
+        return None
+    state = account_state(session, candidate.account_id, now=context.now, since=context.since)
+    return alert_message(
+        candidate,
+        name=account.name,
+        score=score,
+        playbooks=playbook_choices(context.library),
+        suggested=list(subject.get("suggested") or []),
+        mention=subject.get("mention"),
+        state=state,
+    )

@@ -1,12 +1,14 @@
 """The `/cs` slash command: parse in the ack (help answers at once), work in a lazy
-listener, answer ephemerally through the response_url.
+listener, answer ephemerally through the response_url (through the outbox, like every
+message). Choosing among several matching accounts is part of the command too.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext, Respond
+from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.models.blocks import Block, SectionBlock
 from sqlmodel import Session
@@ -29,17 +31,33 @@ from bot.app.command_parse import (
     Usage,
     parse,
 )
+from bot.digests.messages import digest_messages
+from bot.digests.service import build_digests, digest_subject
 from bot.plays import messages as play_messages
 from bot.plays import service as plays
 from bot.slack import blocks as render
 from bot.slack.deps import SlackDeps
 from bot.slack.errors import BadInput, UnknownAccount
 from bot.slack.identity import email_for_user
+from bot.slack.ids import ActionId
+from bot.slack.interaction import Interaction, on
 from bot.slack.middleware import Origin
-from bot.slack.replies import guarded
+from bot.slack.replies import answer, answer_where, guarded
+from bot.slack.send import Where, send
+from storage.enums import MessageKind
 from storage.models import Account
 
 COMMAND = "/cs"
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What a command answers with, and what the message is stored as (so a click on it
+    can re-render it)."""
+
+    message: dict[str, Any]
+    kind: MessageKind = MessageKind.REPLY
+    subject: dict[str, Any] = field(default_factory=dict)
 
 
 def register(app: App, deps: SlackDeps) -> None:
@@ -50,19 +68,49 @@ def register(app: App, deps: SlackDeps) -> None:
         else:
             ack()
 
-    @guarded
-    def answer(
-        body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext
-    ) -> None:
+    def respond_to(body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
         command = parse(body.get("text"))
         if isinstance(command, Usage):
             return
         with deps.session() as session:
-            message = run_command(deps, session, client, command, body, respond)
-        if message is not None:
-            respond(response_type="ephemeral", replace_original=False, **message)
+            reply = run_command(deps, session, client, command, body)
+            if reply is not None:
+                answer(deps, session, client, answer_where(body), reply.message,
+                       kind=reply.kind, subject=reply.subject)  # fmt: skip
 
-    app.command(COMMAND)(ack=acknowledge, lazy=[answer])
+    app.command(COMMAND)(ack=acknowledge, lazy=[guarded(deps, respond_to)])
+
+    @on(app, deps, ActionId.CHOOSE_ACCOUNT)
+    def account_choose(it: Interaction) -> None:
+        """One of several matching accounts chosen: do what the command asked."""
+        account = it.account()
+        option = it.value.option or "card"
+        if option.startswith("start:"):
+            run, started = plays.start_playbook(it.deps, it.session, it.client, account=account,
+                                                playbook_name=option[6:], user_id=it.user,
+                                                email=it.email, origin=Origin(
+                                                    response_url=it.origin.response_url,
+                                                    ephemeral=True))  # fmt: skip
+            verb = "Started" if started else "Already running:"
+            text = f"{verb} {run.playbook} on {account.name} (run {run.id})."
+            return it.say(render.notice(text), replace=True)
+        if option == "status":
+            reply = status_answer(it.deps, it.session, account)
+        else:
+            reply = card_answer(it.deps, it.session, account)
+        return it.say(reply.message, kind=reply.kind, subject=reply.subject, replace=True)
+
+
+def card_answer(deps: SlackDeps, session: Session, account: Account) -> Answer:
+    message = cards.account_card(session, account, deps.library, deps.clock.now())
+    return Answer(message, MessageKind.CARD, {"account_id": account.account_id})
+
+
+def status_answer(deps: SlackDeps, session: Session, account: Account) -> Answer:
+    message, run_id = plays.status_message(session, account, deps.library, deps.clock.now())
+    if run_id is None:
+        return Answer(message)
+    return Answer(message, MessageKind.RUN, {"run_id": run_id})
 
 
 def find_one(session: Session, query: str, then: str) -> Account | dict[str, Any]:
@@ -85,14 +133,9 @@ def require_email(email: str | None) -> str:
 
 
 def run_command(
-    deps: SlackDeps,
-    session: Session,
-    client: WebClient,
-    command: Command,
-    body: dict[str, Any],
-    respond: Respond,
-) -> dict[str, Any] | None:
-    """One `/cs` command → the message to answer with (None when already answered)."""
+    deps: SlackDeps, session: Session, client: WebClient, command: Command, body: dict[str, Any]
+) -> Answer | None:
+    """One `/cs` command → the answer."""
     user_id = body["user_id"]
     email = email_for_user(session, client, user_id, deps.clock)
     today = deps.clock.now().date()
@@ -100,30 +143,32 @@ def run_command(
         case AccountCard(query):
             found = find_one(session, query, then="card")
             if isinstance(found, dict):
-                return found
-            return cards.account_card(session, found, deps.library, deps.clock.now())
+                return Answer(found)
+            return card_answer(deps, session, found)
         case Book(kind):
             views = book.my_book(session, require_email(email))
             if kind == "risk":
-                return account_messages.book_message(
+                return Answer(account_messages.book_message(
                     "Your accounts by risk",
                     book.rank_by_risk(views),
                     "None of your accounts has a score yet.",
-                )
-            return account_messages.book_message(
+                ))  # fmt: skip
+            return Answer(account_messages.book_message(
                 "Your expansion candidates",
                 book.rank_by_expansion(views),
                 "No expansion candidates in your book right now.",
-            )
+            ))  # fmt: skip
         case Renewals(days):
             rows = book.renewals(session, require_email(email), today, days)
-            return account_messages.renewals_message(days, rows, today)
+            return Answer(account_messages.renewals_message(days, rows, today))
         case PlaybookList():
-            return play_messages.playbook_list(deps.library[name] for name in sorted(deps.library))
+            return Answer(
+                play_messages.playbook_list(deps.library[n] for n in sorted(deps.library))
+            )
         case PlaybookStart(account_query, playbook):
             found = find_one(session, account_query, then=f"start:{playbook}")
             if isinstance(found, dict):
-                return found
+                return Answer(found)
             origin = Origin(
                 channel=body.get("channel_id"),
                 response_url=body.get("response_url"),
@@ -134,39 +179,38 @@ def run_command(
                 user_id=user_id, email=email, origin=origin,
             )  # fmt: skip
             if not started:
-                return render.notice(
+                return Answer(render.notice(
                     f"{run.playbook} is already running on {found.name} (run {run.id}, "
                     f"started by {render.who(run.started_by)} {render.when(run.started_at)})."
-                )
-            return render.notice(
-                f"Started {run.playbook} on {found.name} (run {run.id}); its steps are posted in the account's thread."
-            )
+                ))  # fmt: skip
+            return Answer(render.notice(
+                f"Started {run.playbook} on {found.name} (run {run.id}); "
+                "its steps are posted in the account's thread."
+            ))  # fmt: skip
         case PlaybookStatus(account_query):
             found = find_one(session, account_query, then="status")
             if isinstance(found, dict):
-                return found
-            return plays.status_message(session, found, deps.library, deps.clock.now())
+                return Answer(found)
+            return status_answer(deps, session, found)
         case MySteps():
-            return plays.my_steps_message(
-                session, require_email(email), user_id, deps.library, deps.clock.now()
-            )
+            mine = require_email(email)
+            message = plays.my_steps_message(session, mine, user_id, deps.library, deps.clock.now())
+            return Answer(message, MessageKind.MY_STEPS, {"email": mine, "user_id": user_id})
         case PostDigest():
-            return post_my_digest(deps, session, client, user_id, require_email(email))
+            return Answer(post_my_digest(deps, session, client, user_id, require_email(email)))
         case OpenSettings():
             from bot.app.prefs import open_prefs
 
             open_prefs(deps, client, user_id, body["trigger_id"])
             return None
-    return usage_message()
+    return Answer(usage_message())
 
 
 def post_my_digest(
     deps: SlackDeps, session: Session, client: WebClient, user_id: str, email: str
 ) -> dict[str, Any]:
-    """Build the caller's digest for the latest scores and post it to them now (every part)."""
-    from bot.digests.messages import digest_messages
-    from bot.digests.service import build_digests
-
+    """Build the caller's digest for the latest scores and post it to them now (every part,
+    through the outbox, mentioning them)."""
     as_of = cards.latest_as_of(session)
     if as_of is None:
         return render.notice("No scores yet: run `csbot score` first.")
@@ -182,8 +226,10 @@ def post_my_digest(
     if not mine:
         return render.notice(f"None of your accounts needs you as of {as_of:%b %d}.")
     channel = deps.runtime.settings.digest_channel or user_id
-    for message in digest_messages(mine[0], mention=f"<@{user_id}>"):
-        client.chat_postMessage(channel=channel, **message)
+    for part, message in enumerate(digest_messages(mine[0], mention=user_id), start=1):
+        subject = digest_subject(mine[0], mention=user_id, part=part)
+        send(session, client, deps.clock, kind=MessageKind.DIGEST, where=Where(channel=channel),
+             message=message, subject=subject)  # fmt: skip
     where = f" in <#{channel}>." if channel != user_id else " in your DM with csbot."
     return render.notice("Your digest is posted" + where)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext, Respond
+from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from sqlmodel import Session
 
@@ -16,7 +16,7 @@ from bot.home.prefs import PrefsError, parse_submission, prefs_modal, save_prefs
 from bot.slack.deps import SlackDeps
 from bot.slack.identity import email_for_user
 from bot.slack.ids import ActionId, CallbackId
-from bot.slack.replies import guarded
+from bot.slack.interaction import Interaction, on, on_submit
 from storage.models import SlackUser
 from storage.models.noise import PersonPrefs
 
@@ -55,14 +55,9 @@ def open_prefs(deps: SlackDeps, client: WebClient, user_id: str, trigger_id: str
 
 
 def register(app: App, deps: SlackDeps) -> None:
-    def ack_now(ack: Ack) -> None:
-        ack()
-
-    @guarded
-    def open_from_home(
-        body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext
-    ) -> None:
-        open_prefs(deps, client, body["user"]["id"], body["trigger_id"])
+    @on(app, deps, ActionId.HOME_SETTINGS)
+    def open_from_home(it: Interaction) -> None:
+        it.open_modal(modal_for(it.deps, it.session, it.client, it.user))
 
     def validate(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         user_id = body["user"]["id"]
@@ -77,23 +72,15 @@ def register(app: App, deps: SlackDeps) -> None:
             return
         ack()
 
-    @guarded
-    def submit(
-        body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext
-    ) -> None:
-        user_id = body["user"]["id"]
-        with deps.session() as session:
-            email = email_for_user(session, client, user_id, deps.clock)
-            values = parse_submission(
-                body, scopes=allowed_scopes(deps, user_id, email), today=deps.clock.now().date()
-            )
-            if values.get("cover"):
-                values["cover"] = (
-                    email_for_user(session, client, values["cover"], deps.clock) or None
-                )
-            save_prefs(session, user_id=user_id, email=email, values=values, now=deps.clock.now())
-            session.commit()
+    @on_submit(app, deps, CallbackId.PERSON_SETTINGS, validate)
+    def submit(it: Interaction) -> None:
+        session, client, user_id = it.session, it.client, it.user
+        email = it.email
+        values = parse_submission(
+            it.body, scopes=allowed_scopes(deps, user_id, email), today=it.now.date()
+        )
+        if values.get("cover"):
+            values["cover"] = email_for_user(session, client, values["cover"], deps.clock) or None
+        save_prefs(session, user_id=user_id, email=email, values=values, now=it.now)
+        session.commit()
         publish_home(deps, client, user_id)
-
-    app.action(ActionId.HOME_SETTINGS)(ack=ack_now, lazy=[open_from_home])
-    app.view(CallbackId.PERSON_SETTINGS)(ack=validate, lazy=[submit])

@@ -2,27 +2,52 @@
 
 The first thing a new user runs: nothing to configure, SQLite created on the spot, under a
 minute on a laptop. With Slack configured, `--post` sends the same digests to Slack.
+
+The demo writes into its own database (`csbot-demo.db`, or `--database URL`), never into
+CSBOT_DATABASE_URL: a `.env` pointing at real data must not get demo accounts mixed in.
+It also refuses any database that holds accounts it did not create (demo ids look like
+`acct-00042`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from bot.cli.errors import CliError
-from bot.runtime import Runtime, build_runtime
-from storage.clock import FixedClock
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import Progress
+    from sqlalchemy import Engine
+
+    from bot.runtime import Runtime
 
 DEMO_END = dt.date(2026, 11, 20)
 DEMO_SNAPSHOT_DAYS = 14
+DEMO_DATABASE_URL = "sqlite:///csbot-demo.db"
+DEMO_ACCOUNT_ID = re.compile(r"acct-\d{5}")
+"""The ids `storage.demo` gives its accounts; any other id is someone's real data."""
+
+
+def foreign_accounts(engine: Engine, limit: int = 3) -> tuple[int, list[str]]:
+    """How many accounts in the database the demo did not create, and a few of their ids."""
+    from sqlalchemy import select
+    from sqlmodel import col
+
+    from storage.models import Account
+
+    with engine.connect() as connection:
+        ids = connection.execute(select(col(Account.account_id))).scalars().all()
+    foreign = [account_id for account_id in ids if not DEMO_ACCOUNT_ID.fullmatch(account_id)]
+    return len(foreign), foreign[:limit]
 
 
 class DemoSteps:
@@ -59,11 +84,14 @@ def run_demo(
     from playbooks.engine import evaluate_triggers
     from playbooks.library import load_library
     from scoring.service import score_portfolio
+    from storage.clock import FixedClock
     from storage.db import session_scope
     from storage.demo import generate_portfolio
     from storage.ingest import import_directory
 
     clock = FixedClock(dt.datetime.combine(end, dt.time(6, 0)))
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
     engine = runtime.engine
     library = load_library(runtime.settings.playbook_dir)
     with Progress(
@@ -125,18 +153,42 @@ def demo(
     data_dir: Path = typer.Option(Path("demo-data"), help="Where the generated import files go."),
     train: bool = typer.Option(True, help="Train the churn model so digests show churn risk."),
     user: str | None = typer.Option(None, help="Show only this CSM's digest (owner email)."),
+    database: str = typer.Option(
+        DEMO_DATABASE_URL,
+        "--database",
+        help="The demo's own database (never CSBOT_DATABASE_URL); it must hold only demo accounts.",
+    ),
+    wait: float = typer.Option(
+        120.0, "--wait", min=0, help="With --post: seconds to wait for rate-limited messages."
+    ),
 ) -> None:
     """Generate a demo book of business, import and score it, and show each CSM's digest."""
+    from rich.console import Console
+
     from bot.digests.service import build_digests
     from bot.digests.terminal import print_digest
-    from storage.db import session_scope
+    from bot.runtime import Runtime
+    from bot.settings import load_settings
+    from storage.db import session_scope, sqlite_path
 
     console = Console()
-    runtime = build_runtime()
+    settings = load_settings(database_url=database)
+    runtime = Runtime(settings=settings, create_database=True)
     if post and not runtime.settings.slack_online:
         raise CliError(
             "--post needs CSBOT_SLACK_BOT_TOKEN (the demo shows digests offline without it)"
         )
+    path = sqlite_path(settings.database_url)
+    is_new = path is not None and not path.exists()
+    count, examples = foreign_accounts(runtime.engine)
+    if count:
+        raise CliError(
+            f"{runtime.settings.database_url} holds {count} account(s) the demo did not create "
+            f"(e.g. {', '.join(examples)}): the demo will not write into real data; "
+            f"use --database with a new database (default {DEMO_DATABASE_URL})"
+        )
+    if is_new:
+        console.print(f"Created a new database for the demo: {path}")
     started = time.perf_counter()
     result = run_demo(
         runtime,
@@ -155,17 +207,31 @@ def demo(
     for digest in digests:
         print_digest(digest, console)
     if post:
-        from bot.digests.post import post_digests
+        from bot.cli.delivery_report import drain_queued, finish_delivery
+        from bot.digests.post import queue_and_deliver, queued_parts
 
         with session_scope(runtime.engine) as session:
-            posted = post_digests(
+            queued = queue_and_deliver(
                 session, digests, as_of=DEMO_END, runtime=runtime, clock=result["clock"]
             )
-        console.print(f"Queued and delivered {posted} digest message(s) to Slack.")
+            keys = [
+                row.idempotency_key
+                for item in digests
+                for row in queued_parts(session, item.owner, DEMO_END)
+            ]
+        # Delivery runs on the real clock: Retry-After and pacing are real waits.
+        report = drain_queued(runtime, keys, wait)
+        console.print(
+            f"Queued {queued.queued} digest message(s); "
+            f"{queued.sent + report.delivered} delivered to Slack now."
+        )
+        finish_delivery(report, console)
     console.print(
-        f"[bold]{len(result['scores'])}[/] accounts scored, {result['runs_started']} playbook runs "
+        f"{len(result['scores'])} accounts scored, {result['runs_started']} playbook runs "
         f"started, {len(digests)} digests, in {time.perf_counter() - started:.1f} s. "
-        f"Database: {runtime.settings.database_url}"
+        f"Database: {runtime.settings.database_url} "
+        f"(look further with CSBOT_DATABASE_URL={runtime.settings.database_url} csbot …)",
+        markup=False,
     )
 
 

@@ -98,15 +98,19 @@ def ingest(
 ) -> None:
     """Import a directory of data-contract files (docs/data-contract.md) idempotently."""
     from bot.runtime import build_runtime
+    from storage.db import sqlite_path
     from storage.ingest import import_directory
 
-    runtime = build_runtime()
+    runtime = build_runtime(create_database=True)  # ingest may create the database
     path = directory or runtime.settings.import_dir
     if path is None:
         raise CliError("no directory given and CSBOT_IMPORT_DIR is not set")
     if not path.is_dir():
         raise CliError(f"{path}: not a directory")
     console = Console()
+    database_file = sqlite_path(runtime.settings.database_url)
+    if database_file is not None and not database_file.exists():
+        console.print(f"creating a new database at {database_file}", markup=False)
     started = time.perf_counter()
     with Progress(
         TextColumn("{task.description}"),

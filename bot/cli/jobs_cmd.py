@@ -8,16 +8,23 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from typing import Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from bot.cli.errors import CliError
-from bot.runtime import build_runtime
+from bot.cli.errors import CliError, UsageError
 
 console = Console()
+
+
+def build_runtime(clock: Any = None) -> Any:
+    """The runtime, imported on use: SQLAlchemy must not load for `csbot --help`."""
+    from bot.runtime import build_runtime as build
+
+    return build(clock=clock)
 
 
 def _when(value: dt.datetime | None) -> str:
@@ -77,7 +84,7 @@ def run_job_command(
     from storage.clock import FixedClock
 
     if name not in registry.JOBS:
-        raise CliError(f"no job named {name!r}; jobs: {', '.join(registry.JOBS)}")
+        raise UsageError(f"no job named {name!r}; jobs: {', '.join(registry.JOBS)}")
     clock = None
     if at is not None:
         try:
@@ -93,6 +100,9 @@ def run_job_command(
         return
     if outcome.status == "error":
         raise CliError(f"job {name} failed (job run {outcome.run_id}): {outcome.error}")
+    skipped = (outcome.detail or {}).get("skipped")
+    if skipped:
+        raise CliError(f"job {name} did nothing: {skipped}")
     console.print(f"job {name} ok (job run {outcome.run_id}): {json.dumps(outcome.detail)}")
 
 
@@ -118,7 +128,7 @@ def outbox(
 
     wanted = "failed" if failed else status
     if wanted is not None and wanted not in OUTBOX_STATUSES:
-        raise CliError(f"--status must be one of {', '.join(OUTBOX_STATUSES)}, not {wanted!r}")
+        raise UsageError(f"--status must be one of {', '.join(OUTBOX_STATUSES)}, not {wanted!r}")
     runtime = build_runtime()
     with Session(runtime.engine) as session:
         rows = list_messages(session, status=wanted, limit=limit)

@@ -77,14 +77,32 @@ def _train_feature_file(
         table = read_feature_table(path, label, id_column)
     except FeatureTableError as error:
         raise CliError(str(error)) from None
+    for name in table.dropped or []:
+        console.print(
+            f"[yellow]warning:[/] {path}: column {name!r} has a different value on every row "
+            "(an id?); not used as a feature (name it with --id to silence this)"
+        )
     report = train_feature_table(table, threshold=threshold)
     console.print(
         f"{path}: {report.n_rows} rows ({report.positive_share:.1%} churned), "
         f"{len(report.numeric)} numeric and {len(report.categorical)} categorical columns; "
-        f"trained on {report.n_train}, held out {report.n_test} (stratified)."
+        f"stratified {report.folds}-fold cross-validation (each fold trains on about "
+        f"{report.n_train} rows and scores {report.n_test})."
     )
-    console.print(metrics_table(f"Held-out metrics (alert threshold {threshold})", report.metrics))
-    console.print(f"Better on PR AUC: [bold]{report.chosen}[/]")
+    console.print(
+        metrics_table(
+            f"Cross-validated mean over {report.folds} folds (alert threshold {threshold})",
+            report.metrics,
+        )
+    )
+    spread = report.spread or {}
+    for name, means in report.metrics.items():
+        console.print(
+            f"{name}: ROC AUC {_fmt(means.get('roc_auc'))} ± "
+            f"{_fmt(spread.get(name, {}).get('roc_auc'))}, PR AUC {_fmt(means.get('pr_auc'))} ± "
+            f"{_fmt(spread.get(name, {}).get('pr_auc'))} (mean ± standard deviation over folds)"
+        )
+    console.print(f"Better on mean PR AUC: [bold]{report.chosen}[/]")
 
 
 def train(
@@ -135,6 +153,7 @@ def train(
                 runtime.clock,
                 cfg=cfg,
                 signals_fn=default_signals_fn(runtime.settings.scoring_config),
+                scoring_config=runtime.settings.scoring_config,
             )
     except TrainingError as error:
         raise CliError(str(error)) from None
@@ -154,6 +173,22 @@ def train(
         )
         console.print(f"Chosen on {cfg.selection_metric}: [bold]{outcome.chosen}[/]")
     console.print(f"Stored [bold]{report.version}[/]: {report.note}")
+    if outcome.alert_threshold is not None:
+        console.print(
+            f"Alert threshold {outcome.alert_threshold:.3f}: chosen on held-out predictions "
+            f"for a precision of {cfg.alert_precision:.0%} (CSBOT_ALERT_PRECISION)"
+        )
+    else:
+        console.print(
+            f"Alert threshold {cfg.alert_threshold}: the configured fallback "
+            f"(no line reached a precision of {cfg.alert_precision or 0:.0%} on held-out rows)"
+        )
+    if report.health is not None:
+        from scoring.config import resolve_config
+        from scoring.health_model import describe_lines
+
+        lines = describe_lines(report.health, resolve_config(runtime.settings.scoring_config))
+        console.print(f"Health {report.health_version}: {report.health.note}; {lines}")
 
 
 def models() -> None:
@@ -165,6 +200,7 @@ def models() -> None:
     runtime = build_runtime()
     console = make_console()
     with session_scope(runtime.engine) as session:
+        console.print(_health_line(session, runtime.settings.scoring_config))
         rows = list_versions(session)
         if not rows:
             console.print("No churn model yet: run `csbot train`.")
@@ -198,6 +234,22 @@ def models() -> None:
                 row.promotion_note or "",
             )
     console.print(table)
+
+
+def _health_line(session: Any, scoring_config: Any) -> str:
+    """Which health score is active: learned weights (and from what) or the YAML's."""
+    from scoring.config import resolve_config
+    from scoring.health_model import active_health, describe_lines
+    from scoring.learned_health import DEFAULT_MIN_CHURNED
+
+    config = resolve_config(scoring_config)
+    choice = active_health(session)
+    if choice is None:
+        return (
+            "Health: YAML weights (no training yet; weights are learned once history holds "
+            f"{DEFAULT_MIN_CHURNED} churned accounts); " + describe_lines(None, config)
+        )
+    return f"Health: {choice.note}; {describe_lines(choice, config)}"
 
 
 def backtest(
@@ -246,6 +298,7 @@ def backtest(
                 signals_fn=default_signals_fn(runtime.settings.scoring_config),
                 rules_fn=default_rules_fn(runtime.settings.scoring_config),
                 progress=progress,
+                scoring_config=runtime.settings.scoring_config,
             )
     except BacktestError as error:
         raise CliError(str(error)) from None
@@ -261,10 +314,28 @@ def backtest(
         metrics_table(
             f"Backtest {result.start} … {result.end}: {len(result.eval_dates)} dates, "
             f"{result.n_accounts} accounts, {result.n_churned} churned within "
-            f"{cfg.horizon_days} days (alert threshold {cfg.alert_threshold})",
+            f"{cfg.horizon_days} days (alerts: rules at the at-risk band, learned health at "
+            "its chosen line, models at each retrain's chosen threshold)",
             {row: result.metrics[row] for row in ROWS},
         )
     )
+    calibration = result.calibration.get("model")
+    if calibration:
+        table = Table(
+            title=f"Model calibration: Brier {_fmt(calibration['brier'])}, "
+            f"expected calibration error {_fmt(calibration['ece'])}"
+        )
+        for column in ("predicted risk", "rows", "mean predicted", "observed churn"):
+            table.add_column(column, justify="right")
+        for row in calibration["reliability"]:
+            if row["rows"]:
+                table.add_row(
+                    f"{row['from']:.1f}–{row['to']:.1f}",
+                    str(row["rows"]),
+                    _fmt(row["predicted"]),
+                    _fmt(row["observed"]),
+                )
+        console.print(table)
 
 
 def register(app: typer.Typer) -> None:

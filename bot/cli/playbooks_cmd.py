@@ -1,4 +1,7 @@
-"""`csbot playbooks …`: list, validate and report on playbooks; start and advance runs."""
+"""`csbot playbooks …`: list, validate and report on playbooks; start and advance runs.
+
+The playbooks, storage and rich modules are imported inside the commands (see bot/cli/__init__).
+"""
 
 from __future__ import annotations
 
@@ -8,20 +11,17 @@ import json
 from collections import Counter
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from bot.cli.errors import CliError
-from bot.runtime import Runtime, build_runtime
-from playbooks import engine as playbook_engine
-from playbooks.errors import PlaybookError, PlaybookFormatError
-from playbooks.library import LIBRARY_DIR, load_library
-from playbooks.loader import load_dir
-from playbooks.model import Playbook
-from playbooks.report import playbook_report
-from storage.db import session_scope
+from bot.cli.errors import CliError, UsageError
+from bot.cli.output import make_console
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
+    from playbooks.model import Playbook
+
 
 playbooks_app = typer.Typer(
     help="Playbooks: the library, runs, and what they achieved.", no_args_is_help=True
@@ -34,6 +34,9 @@ class ReportFormat(StrEnum):
 
 
 def _library(runtime: Runtime) -> dict[str, Playbook]:
+    from playbooks.errors import PlaybookFormatError
+    from playbooks.library import load_library
+
     try:
         return load_library(runtime.settings.playbook_dir)
     except PlaybookFormatError as error:
@@ -43,13 +46,18 @@ def _library(runtime: Runtime) -> dict[str, Playbook]:
 @playbooks_app.command("list")
 def list_playbooks() -> None:
     """Every playbook available (shipped and from CSBOT_PLAYBOOK_DIR)."""
+    from rich.table import Table
+
+    from bot.runtime import build_runtime
+    from playbooks.loader import load_dir
+
     runtime = build_runtime()
     library = _library(runtime)
     custom = (
         set(load_dir(runtime.settings.playbook_dir)) if runtime.settings.playbook_dir else set()
     )
     table = Table(title=f"{len(library)} playbooks (* from CSBOT_PLAYBOOK_DIR)")
-    table.add_column("playbook", max_width=26, overflow="fold")
+    table.add_column("playbook", no_wrap=True)
     table.add_column("stage")
     table.add_column("trigger", min_width=20, ratio=1)
     table.add_column("steps", justify="right")
@@ -63,21 +71,31 @@ def list_playbooks() -> None:
             str(len(playbook.steps)),
             f"{playbook.cooldown_days}d",
         )
-    Console().print(table)
+    make_console().print(table)
 
 
 @playbooks_app.command("validate")
 def validate(
-    directory: Path = typer.Argument(LIBRARY_DIR, help="Directory of playbook YAML files"),
+    path: Path = typer.Argument(
+        None, help="A playbook YAML file, or a directory of them (default: the shipped library)"
+    ),
 ) -> None:
-    """Check every playbook file in DIRECTORY; list each problem as file:line: key: problem."""
+    """Check a playbook file, or every one in a directory; list each problem as
+    file:line: key: problem."""
+    from playbooks.errors import PlaybookFormatError
+    from playbooks.library import LIBRARY_DIR
+    from playbooks.loader import load_dir, load_file
+
+    path = path or LIBRARY_DIR
+    if not path.exists():
+        raise UsageError(f"{path}: no such file or directory")
     try:
-        found = load_dir(directory)
+        found = list(load_dir(path)) if path.is_dir() else [load_file(path).name]
     except PlaybookFormatError as error:
         raise CliError(
-            f"{len(error.problems)} problem(s) in {directory}:\n" + "\n".join(error.problems)
+            f"{len(error.problems)} problem(s) in {path}:\n" + "\n".join(error.problems)
         ) from None
-    Console().print(f"{len(found)} playbook(s) valid in {directory}: {', '.join(found)}")
+    make_console().print(f"{len(found)} playbook(s) valid in {path}: {', '.join(found)}")
 
 
 @playbooks_app.command("report")
@@ -85,13 +103,20 @@ def report(
     since: dt.datetime | None = typer.Option(None, formats=["%Y-%m-%d"], help="First day"),
     until: dt.datetime | None = typer.Option(None, formats=["%Y-%m-%d"], help="Last day"),
     output: ReportFormat = typer.Option(ReportFormat.table, "--format", help="table or json"),
+    wide: bool = typer.Option(False, "--wide", help="Also median days, outcomes and ARR"),
 ) -> None:
     """Per playbook: runs, completion, outcomes, save rate and ARR, against a baseline."""
+    from rich.table import Table
+
+    from bot.runtime import build_runtime
+    from playbooks.report import playbook_report
+    from storage.db import session_scope
+
     runtime = build_runtime()
     last = until.date() if until else runtime.clock.now().date()
     first = since.date() if since else last - dt.timedelta(days=180)
     if first > last:
-        raise CliError(f"--since {first} is after --until {last}")
+        raise UsageError(f"--since {first} is after --until {last}")
     with session_scope(runtime.engine) as session:
         results = playbook_report(session, since=first, until=last)
     if output is ReportFormat.json:
@@ -103,33 +128,28 @@ def report(
         typer.echo(json.dumps(payload, indent=2))
         return
     table = Table(title=f"Playbook results {first} – {last}")
-    table.add_column("playbook", no_wrap=True)
-    for column in (
-        "started",
-        "completed",
-        "median days",
-        "outcomes",
-        "save rate",
-        "baseline",
-        "lift",
-        "ARR kept",
-        "ARR lost",
-    ):
-        table.add_column(column, overflow="fold")
+    columns = ["playbook", "started", "done", "save rate", "baseline", "lift"]
+    if wide:
+        columns += ["median days", "outcomes", "ARR kept", "ARR lost"]
+    for column in columns:
+        table.add_column(column, no_wrap=column in ("playbook", "lift"), overflow="fold")
     for r in results:
-        table.add_row(
-            r.playbook,
-            str(r.runs_started),
-            str(r.runs_completed),
-            "—" if r.median_days_to_complete is None else f"{r.median_days_to_complete:g}",
-            ", ".join(f"{k} {v}" for k, v in r.outcomes.items()) or "—",
-            _pct(r.save_rate),
-            f"{_pct(r.baseline_save_rate)} (n={r.baseline_accounts})",
-            "—" if r.lift is None else f"{r.lift * 100:+.0f} pts",
-            f"{r.arr_kept:,.0f}",
-            f"{r.arr_lost:,.0f}",
-        )
-    console = Console()
+        cells = {
+            "playbook": r.playbook,
+            "started": str(r.runs_started),
+            "done": str(r.runs_completed),
+            "save rate": _pct(r.save_rate),
+            "baseline": f"{_pct(r.baseline_save_rate)} (n={r.baseline_accounts})",
+            "lift": "—" if r.lift is None else f"{r.lift * 100:+.0f} pts",
+            "median days": "—"
+            if r.median_days_to_complete is None
+            else f"{r.median_days_to_complete:g}",
+            "outcomes": ", ".join(f"{k} {v}" for k, v in r.outcomes.items()) or "—",
+            "ARR kept": f"{r.arr_kept:,.0f}",
+            "ARR lost": f"{r.arr_lost:,.0f}",
+        }
+        table.add_row(*(cells[column] for column in columns))
+    console = make_console(wide=wide)
     console.print(table if results else f"no playbook runs started {first} – {last}")
 
 
@@ -152,6 +172,13 @@ def start(
     reason: str | None = typer.Option(None, help="Why (for the audit log)"),
 ) -> None:
     """Start PLAYBOOK for ACCOUNT now."""
+    from rich.table import Table
+
+    from bot.runtime import build_runtime
+    from playbooks import engine as playbook_engine
+    from playbooks.errors import PlaybookError
+    from storage.db import session_scope
+
     runtime = build_runtime()
     library = _library(runtime)
     if playbook not in library:
@@ -181,7 +208,7 @@ def start(
             step.owner or step.owner_role,
             step.title,
         )
-    Console().print(table)
+    make_console().print(table)
 
 
 @playbooks_app.command("advance")
@@ -194,7 +221,12 @@ def advance(
 ) -> None:
     """Mark STEP_ID done (--done) or skipped (--skip)."""
     if done == skip:
-        raise CliError("give exactly one of --done or --skip")
+        raise UsageError("give exactly one of --done or --skip")
+    from bot.runtime import build_runtime
+    from playbooks import engine as playbook_engine
+    from playbooks.errors import PlaybookError
+    from storage.db import session_scope
+
     runtime = build_runtime()
     try:
         with session_scope(runtime.engine) as session:
@@ -210,7 +242,7 @@ def advance(
             run = playbook_engine.get_run(session, step.run_id)
     except PlaybookError as error:
         raise CliError(str(error)) from None
-    Console().print(f"step {step_id} {step.status}; run {run.id} is {run.status}")
+    make_console().print(f"step {step_id} {step.status}; run {run.id} is {run.status}")
 
 
 @playbooks_app.command("evaluate")
@@ -218,6 +250,10 @@ def evaluate(
     as_of: dt.datetime | None = typer.Option(None, formats=["%Y-%m-%d"], help="Score date"),
 ) -> None:
     """Evaluate every trigger on the scores of AS_OF (default today) and start runs."""
+    from bot.runtime import build_runtime
+    from playbooks import engine as playbook_engine
+    from storage.db import session_scope
+
     runtime = build_runtime()
     library = _library(runtime)
     day = as_of.date() if as_of else runtime.clock.now().date()
@@ -226,7 +262,7 @@ def evaluate(
             session, as_of=day, library=library, clock=runtime.clock
         )
         started = Counter(run.playbook for run in runs)
-    Console().print(
+    make_console().print(
         f"{len(runs)} run(s) started for {day}"
         + "".join(f"\n  {name}: {count}" for name, count in sorted(started.items()))
     )

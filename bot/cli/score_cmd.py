@@ -1,28 +1,25 @@
-"""`csbot score`: score every account as of a date, store the rows, print them."""
+"""`csbot score`: score every account as of a date, store the rows, print them.
+
+Scoring, SQLAlchemy and the models are imported inside the command (see bot/cli/__init__).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
 import math
-import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
-from sqlalchemy import select
-from sqlmodel import Session, col
 
-from bot.cli.errors import CliError
-from bot.runtime import build_runtime
-from scoring.config import ConfigError, load_config
-from scoring.service import score_portfolio
-from scoring.signals import SIGNALS
-from scoring.trend import attention_rank
-from storage.models import Account, AccountScore
+from bot.cli.errors import CliError, UsageError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from storage.models import AccountScore
 
 BAND_STYLE = {"healthy": "green", "neutral": "yellow", "at_risk": "dark_orange", "critical": "red"}
 
@@ -66,25 +63,27 @@ def _fmt_delta(value: float | None) -> str:
     return f"{value:+.0f}"
 
 
-def render_table(scores: list[AccountScore], names: dict[str, str], console: Console) -> None:
+NARROW_COLUMNS = ("Account", "Health", "Band", "Δ30d", "Churn", "Why")
+WIDE_COLUMNS = ("Exp.", "People", "Renewal", "ARR")
+
+
+def render_table(
+    scores: list[AccountScore], names: dict[str, str], console: Console, *, wide: bool = False
+) -> None:
+    """One row per account; the renewal, ARR, expansion and people columns with `wide`
+    (without them the table fits 80 columns)."""
+    from rich.table import Table
+
     table = Table(
         title=f"Account health as of {scores[0].as_of}" if scores else "No accounts", expand=False
     )
-    for column, justify in (
-        ("Account", "left"),
-        ("Health", "right"),
-        ("Band", "left"),
-        ("Δ30d", "right"),
-        ("Churn", "right"),
-        ("Exp.", "right"),
-        ("People", "left"),
-        ("Renewal", "left"),
-        ("ARR", "right"),
-        ("Why", "left"),
-    ):
+    shown = [*NARROW_COLUMNS[:-1], *(WIDE_COLUMNS if wide else ()), NARROW_COLUMNS[-1]]
+    for column in shown:
         table.add_column(
             column,
-            justify=justify,  # type: ignore[arg-type]
+            justify="left"
+            if column in ("Account", "Band", "People", "Renewal", "Why")
+            else "right",
             overflow="fold",
             no_wrap=column not in ("Account", "Why"),
             ratio=3 if column == "Why" else None,
@@ -95,23 +94,28 @@ def render_table(scores: list[AccountScore], names: dict[str, str], console: Con
         name = names.get(score.account_id, score.account_id)
         if score.limited_history:
             name += " [dim](limited history)[/]"
-        table.add_row(
-            name,
-            f"{score.health:.0f}",
-            band,
-            _fmt_delta(score.health_delta_30d),
-            "–" if score.churn_risk is None else f"{score.churn_risk:.0%}",
-            f"{score.expansion:.2f}",
-            score.stakeholder_band,
-            score.renewal_date.isoformat() if score.renewal_date else "–",
-            f"{score.arr:,.0f}",
-            "; ".join(against) or "–",
-        )
+        cells = {
+            "Account": name,
+            "Health": f"{score.health:.0f}",
+            "Band": band,
+            "Δ30d": _fmt_delta(score.health_delta_30d),
+            "Churn": "–" if score.churn_risk is None else f"{score.churn_risk:.0%}",
+            "Exp.": f"{score.expansion:.2f}",
+            "People": score.stakeholder_band,
+            "Renewal": score.renewal_date.isoformat() if score.renewal_date else "–",
+            "ARR": f"{score.arr:,.0f}",
+            "Why": "; ".join(against) or "–",
+        }
+        table.add_row(*(cells[column] for column in shown))
     console.print(table)
 
 
 def print_signals(console: Console) -> None:
     """Every signal: its dimension, unit and meaning (from scoring.signals.registry)."""
+    from rich.table import Table
+
+    from scoring.signals import SIGNALS
+
     table = Table(title="Signals", expand=False)
     for column in ("Signal", "Dimension", "Unit", "Meaning"):
         table.add_column(column, overflow="fold", no_wrap=column != "Meaning")
@@ -147,31 +151,52 @@ def register(app: typer.Typer) -> None:
         list_signals: Annotated[
             bool, typer.Option("--signals", help="List every signal with its meaning, and exit")
         ] = False,
+        wide: Annotated[
+            bool, typer.Option("--wide", help="All columns (renewal, ARR, …): wider than 80")
+        ] = False,
     ) -> None:
         """Score every live account as of a date, store one row each (re-running replaces them), print."""
+        from bot.cli.output import make_console, write_lines
+
         if list_signals:
-            print_signals(Console())
+            print_signals(make_console(wide=wide))
             return
-        runtime = build_runtime()
         if as_of is None:
-            day = runtime.clock.now().date()
+            day = None
         else:
             try:
                 day = dt.date.fromisoformat(as_of)
             except ValueError:
-                raise CliError(f"--as-of: not a date (YYYY-MM-DD): {as_of!r}") from None
+                raise UsageError(f"--as-of: not a date (YYYY-MM-DD): {as_of!r}") from None
+        from bot.runtime import build_runtime
+        from scoring.config import ConfigError, load_config
+
+        runtime = build_runtime()
+        day = day or runtime.clock.now().date()
         path = config or runtime.settings.scoring_config
         try:
             cfg = load_config(path)
         except ConfigError as error:
             raise CliError(str(error)) from None
+        from storage.data_range import data_range, outside_range
+
+        problem = outside_range(day, data_range(runtime.engine))
+        if problem:
+            raise CliError(f"not scoring: {problem}; pass --as-of a date in that range")
+        from scoring.service import score_portfolio
+        from scoring.trend import attention_rank
+
         scores = attention_rank(
             score_portfolio(runtime.engine, day, config=cfg, clock=runtime.clock), cfg.attention
         )
         if output is Format.jsonl:
-            for item in scores:
-                sys.stdout.write(json.dumps(_clean(score_json(item)), allow_nan=False) + "\n")
+            write_lines(json.dumps(_clean(score_json(item)), allow_nan=False) for item in scores)
             return
+        from sqlalchemy import select
+        from sqlmodel import Session, col
+
+        from storage.models import Account
+
         with Session(runtime.engine) as session:
             names: dict[str, str] = {
                 account_id: name
@@ -179,7 +204,4 @@ def register(app: typer.Typer) -> None:
                     select(col(Account.account_id), col(Account.name))
                 ).all()
             }
-        console = Console()
-        if not console.is_terminal:
-            console = Console(width=160)
-        render_table(scores, names, console)
+        render_table(scores, names, make_console(wide=wide), wide=wide)

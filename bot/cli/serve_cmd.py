@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from bot.runtime import Runtime, build_runtime
-
 if TYPE_CHECKING:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    from bot.runtime import Runtime
 
 logger = logging.getLogger("csbot.serve")
 
@@ -81,6 +81,42 @@ def http_bolt_app(runtime: Runtime) -> Any:
         raise CliError(str(error)) from None
 
 
+def check_slack_token(bolt_app: Any, runtime: Runtime) -> None:
+    """auth.test once, now, so no request waits for it (see bot.web.slack_token)."""
+    from bot.cli.errors import CliError
+    from bot.web.slack_token import SlackStartupError, check_token
+
+    try:
+        identity = check_token(bolt_app, runtime.settings.slack_api_url)
+    except SlackStartupError as error:
+        raise CliError(str(error)) from None
+    if identity:
+        print(
+            f"csbot: Slack token ok (team {identity.get('team_id')}, bot user {identity.get('user_id')})",
+            file=sys.stderr,
+            flush=True,
+        )
+
+
+def slack_status(settings: Any, socket: bool) -> str | None:
+    """The line that says csbot is offline for Slack, or not receiving its requests
+    (None when both ways work, or when the Slack configuration is an error of its own)."""
+    if socket:
+        return None
+    oauth = bool(settings.slack_client_id and settings.slack_client_secret)
+    if not settings.slack_bot_token and not oauth and not settings.slack_signing_secret:
+        return (
+            "csbot: offline for Slack (CSBOT_SLACK_BOT_TOKEN and CSBOT_SLACK_SIGNING_SECRET "
+            "not set): serving /healthz and /ingest only; nothing is posted to Slack"
+        )
+    if not settings.slack_signing_secret:
+        return (
+            "csbot: not serving /slack/events (CSBOT_SLACK_SIGNING_SECRET not set): "
+            "scheduled messages are still posted"
+        )
+    return None
+
+
 def bind(host: str, port: int) -> sockets.socket:
     """Bind first, so the printed address is the real one (port 0 picks a free port)."""
     family = sockets.AF_INET6 if ":" in host else sockets.AF_INET
@@ -106,6 +142,7 @@ def serve(
     import uvicorn
 
     from bot.cli.errors import CliError
+    from bot.runtime import build_runtime
 
     runtime = build_runtime()
     settings = runtime.settings
@@ -116,8 +153,13 @@ def serve(
         raise CliError("--socket needs CSBOT_SLACK_APP_TOKEN (an xapp-… app-level token)")
     runtime.engine  # noqa: B018  (fail now, with one line, if the database is unusable)
     # A Slack configuration error stops us here, before the scheduler or the port.
+    offline = slack_status(settings, socket)
+    if offline:
+        print(offline, file=sys.stderr, flush=True)
     handler = socket_handler(runtime) if socket else None
     bolt_app = None if socket else http_bolt_app(runtime)
+    if bolt_app is not None or handler is not None:
+        check_slack_token(bolt_app if bolt_app is not None else handler.app, runtime)
     scheduler = start_scheduler(runtime) if scheduler_enabled else None
     host = host or settings.host
     port = settings.port if port is None else port

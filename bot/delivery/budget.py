@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -152,13 +152,16 @@ def send(
     account_id: str | None = None,
     items: Iterable[dict[str, Any]] = (),
     day: dt.date | None = None,
+    queue_part: Callable[..., OutboxMessage] | None = None,
 ) -> list[OutboxMessage]:
     """Ask the budget about one message (a digest may come in several parts, queued under
     `key`, `key:part2`, …) and queue it, or record that it was held. Returns the outbox
     rows (empty when held). Idempotent on `key`: a second call returns the first answer.
     `recipient` is the person's email (whatever channel it goes to) or a channel id; `day`
     the local date the message is for (a digest's date; default: the recipient's today).
-    The caller commits."""
+    `queue_part(key=, channel=, payload=, not_before=)` writes one admitted part to the
+    outbox (`bot.slack.send.queue_budgeted` stamps it with its key, kind and subject);
+    default: a plain outbox row. The caller commits."""
     parts = [payload] if isinstance(payload, dict) else list(payload)
     keys = [key if n == 1 else f"{key}:part{n}" for n in range(1, len(parts) + 1)]
     who = recipient.strip().lower() if "@" in recipient else recipient
@@ -202,17 +205,13 @@ def send(
     if not verdict.goes_out:
         logger.info("held %s for %s: %s", key, who, verdict.reason)
         return []
+    if queue_part is None:
+
+        def queue_part(**part: Any) -> OutboxMessage:
+            return enqueue(session, kind=kind.value, clock=clock, account_id=account_id, **part)
+
     return [
-        enqueue(
-            session,
-            key=part_key,
-            kind=kind.value,
-            channel=channel,
-            payload=part,
-            clock=clock,
-            account_id=account_id,
-            not_before=when,
-        )
+        queue_part(key=part_key, channel=channel, payload=part, not_before=when)
         for part_key, part in zip(keys, parts, strict=True)
     ]
 

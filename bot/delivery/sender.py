@@ -40,11 +40,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from slack_sdk import WebClient
+from slack_sdk.webhook import WebhookClient
 from sqlalchemy import Connection, Engine, and_, func, or_, update
 from sqlalchemy import select as sa_select
 from sqlmodel import col
 
 from bot.delivery.errors import (
+    MessageRejected,
     RateLimited,
     SlackDeliveryError,
     SlackUnavailable,
@@ -108,6 +110,15 @@ def make_sender_client(settings: Any, **kwargs: Any) -> WebClient:
 StepHook = Callable[[str, OutboxMessage], None]
 
 
+def findable(row: OutboxMessage) -> bool:
+    """Whether a copy of `row` could be found in the channel's history (a new channel
+    message: not an update, not an ephemeral message or a response_url answer)."""
+    payload = row.payload
+    return not any(
+        payload.get(key) for key in ("update_ts", "update_key", "ephemeral_user", "response_url")
+    )
+
+
 def sleep_for(clock: Clock) -> Callable[[float], None]:
     """How to wait under `clock`: a FixedClock (tests, replays) is advanced, never slept on."""
     advance = getattr(clock, "advance", None)
@@ -130,8 +141,10 @@ class Sender:
         rng: random.Random | None = None,
         holder: str | None = None,
         on_step: StepHook | None = None,
+        only: set[int] | None = None,
     ) -> None:
         self.engine = engine
+        self.only = only  # deliver these rows only (a message a person is waiting for)
         self.client = client
         self.clock = clock
         self.config = config or SenderConfig()
@@ -200,6 +213,8 @@ class Sender:
         ]
         if self._handled:
             clauses.append(col(OutboxMessage.id).not_in(self._handled))
+        if self.only is not None:
+            clauses.append(col(OutboxMessage.id).in_(self.only))
         return and_(*clauses)
 
     def _claim(self, limit: int) -> list[OutboxMessage]:
@@ -268,7 +283,7 @@ class Sender:
     def _seed_pace(self, channels: set[str]) -> None:
         """Start from the last post per channel (by any run), so pace holds across runs."""
         unknown = [channel for channel in channels if channel not in self._pace]
-        if not unknown:
+        if not unknown or self.config.channel_interval_seconds <= 0:
             return
         since = self.clock.now() - dt.timedelta(seconds=self.config.channel_interval_seconds)
         assert self._conn is not None
@@ -317,7 +332,9 @@ class Sender:
             ):
                 self.stats.deferred += 1
             return
-        is_update = bool(row.payload.get("update_ts") or row.payload.get("update_key"))
+        # Only a new channel message can be found in history again; an update is
+        # idempotent and a lost ephemeral answer is better repeated than dropped.
+        is_update = not findable(row)
         earlier_unknown = False
         if row.outcome_unknown and not is_update:
             try:
@@ -357,7 +374,7 @@ class Sender:
         row.attempts = attempt
         self._step("marked", row)
         try:
-            channel, ts = self._post(row)
+            channel, posted_ts = self._post(row)
         except Exception as raw:  # every client failure is classified below
             failure = classify(raw)
             self._paced(row.channel, getattr(failure, "retry_after", 0.0))
@@ -370,36 +387,67 @@ class Sender:
             status="sent",
             sent_at=self.clock.now(),
             posted_channel=channel,
-            ts=ts,
+            ts=posted_ts,
             outcome_unknown=False,
             claimed_until=None,
             last_error=None,
         ):
             self.stats.sent += 1
-            self._log(row, "sent", ts=ts, posted_channel=channel)
+            self._log(row, "sent", ts=posted_ts, posted_channel=channel)
         self._step("recorded", row)
 
-    def _post(self, row: OutboxMessage) -> tuple[str, str]:
+    def _post(self, row: OutboxMessage) -> tuple[str, str | None]:
+        """One Slack call for `row`: an update, an ephemeral message, an answer through an
+        interaction's response_url, or a new message. Every message carries its outbox key
+        in Slack message metadata; no post unfurls links."""
         payload = row.payload
         content: dict[str, Any] = {"text": payload["text"]}
         if payload.get("blocks"):
             content["blocks"] = payload["blocks"]
+        metadata = {
+            "event_type": METADATA_EVENT_TYPE,
+            "event_payload": {"key": row.idempotency_key},
+        }
+        if payload.get("response_url"):
+            return self._respond(row, content)
         target = self._update_target(row)
         if target:
             channel, ts = target
-            response = self.client.chat_update(channel=channel, ts=ts, **content)
-        else:
-            if payload.get("thread_ts"):
-                content["thread_ts"] = payload["thread_ts"]
-            response = self.client.chat_postMessage(
-                channel=row.channel,
-                metadata={
-                    "event_type": METADATA_EVENT_TYPE,
-                    "event_payload": {"key": row.idempotency_key},
-                },
-                **content,
+            response = self.client.chat_update(channel=channel, ts=ts, metadata=metadata, **content)
+            return str(response.get("channel") or channel), str(response.get("ts") or ts)
+        if payload.get("ephemeral_user"):
+            response = self.client.chat_postEphemeral(
+                channel=row.channel, user=str(payload["ephemeral_user"]), **content
             )
+            return row.channel, str(response.get("message_ts") or "") or None
+        if payload.get("thread_ts"):
+            content["thread_ts"] = payload["thread_ts"]
+        response = self.client.chat_postMessage(
+            channel=row.channel,
+            metadata=metadata,
+            unfurl_links=False,
+            unfurl_media=False,
+            **content,
+        )
         return str(response.get("channel") or row.channel), str(response.get("ts"))
+
+    def _respond(self, row: OutboxMessage, content: dict[str, Any]) -> tuple[str, None]:
+        """Answer through an interaction's response_url (no token; Slack gives back no ts)."""
+        payload = row.payload
+        body = {**content, "unfurl_links": False, "unfurl_media": False}
+        if payload.get("replace_original"):
+            body["replace_original"] = True
+        else:
+            body["response_type"] = payload.get("response_type") or "ephemeral"
+            body["replace_original"] = False
+        response = WebhookClient(str(payload["response_url"])).send_dict(body)
+        if response.status_code == 429:
+            raise RateLimited(retry_after=1.0)
+        if response.status_code >= 500:
+            raise SlackUnavailable(f"http_{response.status_code}")
+        if response.status_code >= 400:
+            raise MessageRejected(str(response.body or f"http_{response.status_code}")[:64])
+        return row.channel, None
 
     def _update_target(self, row: OutboxMessage) -> tuple[str, str] | None:
         payload = row.payload
@@ -576,3 +624,14 @@ def deliver_pending(
             halted=stats.halted,
         )
     return stats
+
+
+# A person is waiting on an interactive message: no per-channel pacing (chat.update and
+# replies follow clicks, at human pace) and no wait for a free channel.
+INTERACTIVE = SenderConfig(channel_interval_seconds=0.0, max_pace_wait_seconds=0.0)
+
+
+def deliver_now(engine: Engine, client: WebClient, clock: Clock, row_id: int) -> DeliveryStats:
+    """Deliver one outbox row at once, through the same steps as every other row. A row
+    that cannot go now stays in the outbox for the `deliver` job to retry."""
+    return Sender(engine, client, clock, config=INTERACTIVE, only={row_id}).run()

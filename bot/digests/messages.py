@@ -10,6 +10,7 @@ Expansion candidates follow while there is room.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -23,7 +24,9 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from bot.accounts.actions import state_text
 from bot.accounts.menu import account_menu, entry_actions
+from bot.accounts.service import AccountState
 from bot.digests.model import WHY_LABELS, Digest, DigestItem, ExpansionItem
 from bot.slack.format import (
     band_emoji,
@@ -75,8 +78,9 @@ def item_summary(item: DigestItem) -> str:
     return truncate("\n".join(lines), MAX_SECTION_TEXT)
 
 
-def item_text(item: DigestItem, titles: dict[str, str]) -> str:
-    """Everything about one entry in one section: the summary, each reason once, the play."""
+def item_text(item: DigestItem, titles: dict[str, str], state: AccountState | None = None) -> str:
+    """Everything about one entry in one section: the summary, each reason once, the play,
+    and (re-rendered after a click) what people did on the account since."""
     lines = [item_summary(item)]
     seen: set[str] = set()
     for reason in item.reasons:
@@ -86,6 +90,9 @@ def item_text(item: DigestItem, titles: dict[str, str]) -> str:
     if item.suggested_playbooks:
         plays = ", ".join(playbook_title(name, titles) for name in item.suggested_playbooks[:3])
         lines.append(f"→ Suggested: *{plays}*")
+    said = state_text(state)
+    if said:
+        lines.append(said)
     return truncate("\n".join(lines), MAX_SECTION_TEXT)
 
 
@@ -94,15 +101,16 @@ def item_rule(item: DigestItem) -> str:
     return item.why[0] if item.why else "ranked"
 
 
-def item_blocks(item: DigestItem, digest: Digest) -> list[Block]:
-    """Two blocks: one section (with the overflow menu) and one row (primary, 👍, 👎)."""
+def item_blocks(item: DigestItem, digest: Digest, state: AccountState | None = None) -> list[Block]:
+    """Two blocks: one section (with the overflow menu) and one row (primary, 👍, 👎). The
+    state (re-rendering after a click) adds to the text and trims the menu, never a block."""
     titles = {choice.name: choice.title for choice in digest.playbooks}
     as_of = digest.as_of.isoformat()
     return [
         SectionBlock(
             block_id=f"digest-{item.account_id}",
-            text=MarkdownTextObject(text=item_text(item, titles)),
-            accessory=account_menu(item.account_id, as_of=as_of),
+            text=MarkdownTextObject(text=item_text(item, titles, state)),
+            accessory=account_menu(item.account_id, as_of=as_of, state=state),
         ),
         entry_actions(
             item.account_id,
@@ -201,13 +209,18 @@ def fallback_text(digest: Digest) -> str:
 
 
 def digest_message(
-    digest: Digest, *, mention: str | None = None, max_blocks: int = MAX_DIGEST_BLOCKS
+    digest: Digest,
+    *,
+    mention: str | None = None,
+    max_blocks: int = MAX_DIGEST_BLOCKS,
+    states: Mapping[str, AccountState] | None = None,
 ) -> dict[str, Any]:
     """The digest as one phone-sized message (at most `max_blocks`, 20 by default): the
     header, up to the digest size of entries (two blocks each), "See all N" when more
     qualified, then expansion candidates while there is room."""
     blocks: list[Block] = _intro(digest, mention)
-    groups = [item_blocks(item, digest) for item in digest.items]
+    states = states or {}
+    groups = [item_blocks(item, digest, states.get(item.account_id)) for item in digest.items]
     room = max_blocks - len(blocks)
     see_all = digest.hidden > 0 or sum(map(len, groups)) > room
     room -= 1 if see_all else 0
@@ -231,8 +244,13 @@ def digest_message(
 
 
 def digest_messages(
-    digest: Digest, *, mention: str | None = None, max_blocks: int = MAX_DIGEST_BLOCKS
+    digest: Digest,
+    *,
+    mention: str | None = None,
+    max_blocks: int = MAX_DIGEST_BLOCKS,
+    states: Mapping[str, AccountState] | None = None,
 ) -> list[dict[str, Any]]:
     """The digest as messages: always one now (see `digest_message`); kept as a list so
-    callers that post "every part" need no change."""
-    return [digest_message(digest, mention=mention, max_blocks=max_blocks)]
+    callers that post "every part" need no change. `states` (re-rendering after a click,
+    `render_digest`) shows what people did on each account."""
+    return [digest_message(digest, mention=mention, max_blocks=max_blocks, states=states)]

@@ -19,6 +19,7 @@ WHY_LABELS = {
     "high_churn_risk": "high churn risk",
     "stakeholder_critical": "stakeholders critical",
     "renewal_at_risk": "renewal at risk",
+    "expansion": "expansion signals",  # scoring.attention's why key
 }
 
 
@@ -43,6 +44,9 @@ class DigestItem:
     suggested_playbooks: tuple[str, ...] = ()
     weekly_health: tuple[float | None, ...] = ()
     sparkline: str = ""
+    #: One line when health and churn risk disagree strongly (the model's top reason):
+    #: `scoring.attention.disagreement_line`; rendering it is still to be wired.
+    disagreement: str | None = None
 
 
 @dataclass(frozen=True)

@@ -14,11 +14,14 @@ from typing import Any
 
 from sqlmodel import Session, col, or_, select
 
-from bot.delivery.budget import Kind, held_count, release_held, send
+from bot.delivery.budget import held_count, release_held
 from bot.delivery.recipients import mapping_file_of, recipient
 from bot.digests.messages import digest_messages, item_rule
 from bot.digests.model import Digest
+from bot.digests.service import digest_subject
+from bot.slack.send import queue_budgeted
 from storage.clock import Clock
+from storage.enums import MessageKind
 from storage.models import OutboxMessage
 
 logger = logging.getLogger("csbot.digest")
@@ -76,15 +79,20 @@ def queue_digest(
     held = held_count(session, digest.owner)
     if held:
         digest = replace(digest, held=held)
-    rows = send(
+    messages = digest_messages(digest, mention=mention)
+    rows = queue_budgeted(
         session,
+        kind=MessageKind.DIGEST,
         recipient=digest.owner,
-        kind=Kind.DIGEST,
         key=digest_key(digest.owner, as_of),
         channel=channel,
-        payload=digest_messages(digest, mention=mention),
+        message=messages,
         clock=clock,
         settings=settings,
+        subject=[
+            digest_subject(digest, mention=mention, part=part)
+            for part in range(1, len(messages) + 1)
+        ],
         items=[{"account_id": item.account_id, "rule": item_rule(item)} for item in digest.items],
         day=as_of,
     )

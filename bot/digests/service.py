@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+from pydantic import TypeAdapter
 from sqlalchemy import and_, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
@@ -27,12 +28,14 @@ from bot.accounts.ranking import (
     rank_expansion,
     top_reasons,
 )
+from bot.accounts.service import NOT_A_RISK_DAYS, account_states
 from bot.accounts.trend import sparkline
+from bot.digests.messages import digest_messages
 from bot.digests.model import Digest, DigestItem, ExpansionItem
+from bot.slack.deps import RenderContext
 from storage.models import Account, AccountScore, Feedback, Snooze
 
 STALE_AFTER_DAYS = 14  # an account not scored for two weeks is no longer live
-NOT_A_RISK_DAYS = 30  # "not a risk" keeps an account out of the digest this long
 EXPANSION_SIZE = 3
 ID_CHUNK = 500  # ids per IN (...) clause
 
@@ -356,3 +359,26 @@ def expansion_item(
         days_to_renewal=days_to_renewal(score, as_of),
         suggested_playbooks=suggested,
     )
+
+
+# -- the digest as stored with its message, and re-rendered from it ----------------------------
+
+DIGESTS = TypeAdapter(Digest)
+
+
+def digest_subject(digest: Digest, *, mention: str | None, part: int) -> dict[str, Any]:
+    """What a digest message is stored with: the digest as chosen when it was posted (the
+    accounts do not change after a click; their state does), who it mentions, which part."""
+    return {"digest": DIGESTS.dump_python(digest, mode="json"), "mention": mention, "part": part}
+
+
+def render_digest(
+    session: Session, subject: Mapping[str, Any], context: RenderContext
+) -> dict[str, Any] | None:
+    """A digest part, its accounts' buttons and activity drawn from current state."""
+    digest = DIGESTS.validate_python(subject.get("digest") or {})
+    ids = [item.account_id for item in digest.items]
+    states = account_states(session, ids, now=context.now, since=context.since)
+    parts = digest_messages(digest, mention=subject.get("mention"), states=states)
+    part = int(subject.get("part") or 1)
+    return parts[part - 1] if 0 < part <= len(parts) else None

@@ -20,13 +20,14 @@ from typing import Any
 from slack_sdk.models.blocks import ContextBlock, HeaderBlock, MarkdownTextObject, SectionBlock
 from sqlmodel import Session, col, select
 
-from bot.delivery.budget import Kind, send
 from bot.delivery.recipients import mapping_file_of, recipient
 from bot.slack.format import escape, truncate
 from bot.slack.limits import MAX_SECTION_TEXT
 from bot.slack.permissions import load_managers
+from bot.slack.send import queue_budgeted
 from playbooks.model import TIERS
 from storage.clock import Clock
+from storage.enums import MessageKind
 from storage.models import Account, PlaybookRun, PlaybookStep
 from storage.models.noise import DeliveryLedger
 
@@ -228,13 +229,13 @@ def queue_rollups(
         items = [
             {"account_id": account_id, "rule": "overdue_step"} for account_id in rollup.own
         ] + [{"account_id": account_id, "rule": "escalation"} for account_id in rollup.escalated]
-        rows = send(
+        rows = queue_budgeted(
             session,
+            kind=MessageKind.REMINDERS,
             recipient=who,
-            kind=Kind.REMINDERS,
             key=key,
             channel=channel,
-            payload=rollup_message(rollup, now, mention),
+            message=rollup_message(rollup, now, mention),
             clock=clock,
             settings=settings,
             urgent=True,

@@ -14,13 +14,14 @@ from typing import Any
 
 from sqlmodel import Session
 
-from bot.delivery.outbox import enqueue
 from bot.delivery.recipients import mapping_file_of, recipient
 from bot.plays.escalation import escalation_message
 from bot.slack.permissions import load_managers
+from bot.slack.send import queue
 from playbooks.escalation import Escalation
 from playbooks.library import load_library
 from storage.clock import Clock
+from storage.enums import MessageKind
 from storage.models import Account, OutboxMessage, PlaybookStep
 
 
@@ -71,13 +72,14 @@ def queue_escalations(
                 mention=mention,
             )
             queued.append(
-                enqueue(
+                queue(
                     session,
+                    kind=MessageKind.ESCALATION,
                     key=f"escalation:{step.id}:{escalation.to_tier}:{target}",
-                    kind="escalation",
                     channel=channel,
-                    payload=payload,
+                    message=payload,
                     clock=clock,
+                    subject={"step_id": step.id},
                     account_id=account.account_id,
                 )
             )

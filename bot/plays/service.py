@@ -17,13 +17,15 @@ from sqlmodel import Session, col, or_, select
 
 from bot.accounts import service as book
 from bot.plays.messages import run_actions, step_blocks, steps_list, with_run_actions
-from bot.plays.messages import run_message as steps_message
-from bot.plays.messages import step_message as render_step
+from bot.plays.messages import run_message as run_layout
+from bot.plays.messages import step_message as step_layout
 from bot.slack import blocks as render
-from bot.slack.deps import SlackDeps
+from bot.slack.deps import RenderContext, SlackDeps
 from bot.slack.errors import BadInput
 from bot.slack.middleware import Origin
 from bot.slack.replies import account_thread
+from bot.slack.send import Where, send
+from storage.enums import MessageKind
 from storage.models import Account, PlaybookRun, PlaybookStep
 
 
@@ -110,10 +112,9 @@ def start_playbook(
             return running, False
     message = run_message(session, run, deps.library, deps.clock.now())
     thread = account_thread(session, origin, account.account_id)
-    if thread is not None:
-        client.chat_postMessage(channel=thread[0], thread_ts=thread[1], **message)
-    else:
-        client.chat_postMessage(channel=user_id, **message)
+    where = Where(channel=thread[0], thread_ts=thread[1]) if thread else Where(channel=user_id)
+    send(session, client, deps.clock, kind=MessageKind.RUN, where=where, message=message,
+         subject={"run_id": run.id})  # fmt: skip
     return run, True
 
 
@@ -133,7 +134,7 @@ def run_message(
     """A playbook run with its steps (`bot.plays.messages`) and the run's own buttons."""
     _run, steps, outcome = book.run_state(session, run)
     account = session.get(Account, run.account_id)
-    message = steps_message(
+    message = run_layout(
         run,
         steps,
         account_name=account.name if account else run.account_id,
@@ -154,8 +155,9 @@ def is_step_actions(block: dict[str, Any]) -> bool:
 
 def status_message(
     session: Session, account: Account, library: Mapping[str, Any], now: dt.datetime
-) -> dict[str, Any]:
-    """`/cs playbook status`: the latest run in full, earlier ones in a line each."""
+) -> tuple[dict[str, Any], int | None]:
+    """`/cs playbook status`: the latest run in full (its id returned with the message),
+    earlier ones in a line each."""
     runs = session.exec(
         select(PlaybookRun)
         .where(PlaybookRun.account_id == account.account_id)
@@ -164,20 +166,18 @@ def status_message(
     if not runs:
         return render.notice(
             f"No playbook runs on {account.name} yet. Start one with `/cs playbook start`."
-        )
+        ), None
     message = run_message(session, runs[0], library, now)
     if len(runs) > 1:
         earlier = " · ".join(
             f"{title_of(library, run.playbook)} ({run.status}, {render.when(run.started_at.date())})"
             for run in runs[1:6]
         )
-        from slack_sdk.models.blocks import ContextBlock
-
         line = ContextBlock(
             block_id="runs-earlier", elements=[render.mrkdwn(f"Earlier: {earlier}")]
         )
         message = with_run_actions(message, [line])
-    return message
+    return message, runs[0].id
 
 
 def my_steps_message(
@@ -206,7 +206,7 @@ def step_message(
     if step is None or run is None:
         return None
     account = session.get(Account, run.account_id)
-    return render_step(
+    return step_layout(
         step,
         account_name=account.name if account else run.account_id,
         playbook_title=title_of(library, run.playbook),
@@ -247,3 +247,31 @@ def open_steps(
         title = getattr(playbook, "title", None) or run.playbook.replace("_", " ")
         found.append(OpenStep(step, run, name, title))
     return found
+
+
+# -- renderers: a stored message of each kind, from current state ------------------------------
+
+
+def render_run(
+    session: Session, subject: Mapping[str, Any], context: RenderContext
+) -> dict[str, Any] | None:
+    """A run message stored with `{"run_id"}`."""
+    run = session.get(PlaybookRun, int(subject.get("run_id") or 0))
+    return run_message(session, run, context.library, context.now) if run else None
+
+
+def render_step(
+    session: Session, subject: Mapping[str, Any], context: RenderContext
+) -> dict[str, Any] | None:
+    """A step's reminder or escalation stored with `{"step_id"}`: the step as it is now."""
+    return step_message(session, int(subject.get("step_id") or 0), context.library, context.now)
+
+
+def render_my_steps(
+    session: Session, subject: Mapping[str, Any], context: RenderContext
+) -> dict[str, Any] | None:
+    """`/cs my` stored with `{"email", "user_id"}`: their open steps now."""
+    email, user_id = subject.get("email"), subject.get("user_id")
+    if not email or not user_id:
+        return None
+    return my_steps_message(session, str(email), str(user_id), context.library, context.now)

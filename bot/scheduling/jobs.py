@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 from bot.delivery.errors import SlackDeliveryError
 from bot.runtime import Runtime
 from storage.clock import Clock
+from storage.enums import MessageKind
 from storage.models import Account, OutboxMessage
 
 logger = logging.getLogger("csbot.scheduling")
@@ -49,15 +50,24 @@ def _library(runtime: Runtime) -> dict[str, Any]:
 
 # -- the nightly pipeline ------------------------------------------------------------------
 def import_data(runtime: Runtime, clock: Clock) -> dict[str, Any]:
-    """Import the contract files in CSBOT_IMPORT_DIR (skipped when it is not set)."""
+    """Sync the configured connectors (`csbot sync`), then import the contract files in
+    CSBOT_IMPORT_DIR (skipped when it is not set)."""
+    from storage.connectors.registry import configured, sync_configured
+
+    synced = (
+        sync_configured(runtime.engine, runtime.settings, clock)
+        if configured(runtime.settings)
+        else {}
+    )
     directory = runtime.settings.import_dir
     if directory is None:
-        return {"skipped": "CSBOT_IMPORT_DIR is not set"}
+        return {"skipped": "CSBOT_IMPORT_DIR is not set", **synced}
     from storage.ingest.importer import import_directory
 
     # The nightly run keeps the good rows; rejected ones land in the rejects files.
     report = import_directory(runtime.engine, directory, skip_invalid=True)
     return {
+        **synced,
         "directory": str(directory),
         "files": len(report.files),
         "rejected": sum(file.rejected for file in report.files),
@@ -71,6 +81,12 @@ def score(runtime: Runtime, clock: Clock) -> dict[str, Any]:
     from scoring.service import score_portfolio
 
     as_of = local_date(clock, runtime.settings.timezone)
+    from storage.data_range import data_range, outside_range
+
+    problem = outside_range(as_of, data_range(runtime.engine))
+    if problem:  # scoring past the data reads the import's end as a collapse of usage
+        logger.warning("score job skipped: %s", problem)
+        return {"as_of": as_of.isoformat(), "skipped": problem}
     config = load_config(runtime.settings.scoring_config)
     scores = score_portfolio(runtime.engine, as_of, config=config, clock=clock)
     return {"as_of": as_of.isoformat(), "accounts": len(scores)}
@@ -133,6 +149,7 @@ def retrain(runtime: Runtime, clock: Clock) -> dict[str, Any]:
             clock,
             cfg=runtime.settings.churn_training(),
             signals_fn=default_signals_fn(runtime.settings.scoring_config),
+            scoring_config=runtime.settings.scoring_config,
         )
     except TrainingError as error:
         return {"as_of": as_of.isoformat(), "skipped": str(error)}
@@ -310,8 +327,8 @@ def leaders(runtime: Runtime, clock: Clock) -> dict[str, Any]:
     channel = runtime.settings.leaders_channel
     if not channel:
         return {"skipped": "CSBOT_LEADERS_CHANNEL is not set"}
-    from bot.delivery.budget import Kind, send
     from bot.leaders.messages import leaders_summary_message
+    from bot.slack.send import queue_budgeted
 
     as_of = local_date(clock, runtime.settings.timezone)
     year, week, _ = as_of.isocalendar()
@@ -319,13 +336,13 @@ def leaders(runtime: Runtime, clock: Clock) -> dict[str, Any]:
     with Session(runtime.engine, expire_on_commit=False) as session:
         payload = leaders_summary_message(session, as_of=as_of, library=_library(runtime))
         key = f"leaders:{year}-W{week:02d}"
-        send(
+        queue_budgeted(
             session,
+            kind=MessageKind.LEADERS,
             recipient=channel,
-            kind=Kind.LEADERS,
             key=key,
             channel=channel,
-            payload=payload,
+            message=payload,
             clock=clock,
             settings=runtime.settings,
         )

@@ -11,7 +11,7 @@ Slack's OAuth flow, keeping installations in our database (slack_sdk's SQLAlchem
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -23,9 +23,11 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from bot.delivery.client import make_web_client
 from bot.runtime import Runtime
 from bot.settings import Settings
-from bot.slack.deps import SlackDeps
+from bot.slack.deps import Renderer, SlackDeps
 from bot.slack.middleware import attach_button, ignore_retries
+from bot.slack.quiet_logs import bolt_logger
 from bot.slack.replies import report_error
+from storage.enums import MessageKind
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +77,8 @@ def build_bolt_app(
     runtime: Runtime,
     listeners: Sequence[Listeners],
     *,
+    renderers: Mapping[MessageKind, Renderer] | None = None,
+    home: Callable[[SlackDeps, WebClient, str], None] | None = None,
     client: WebClient | None = None,
     socket_mode: bool = False,
 ) -> App:
@@ -104,24 +108,25 @@ def build_bolt_app(
         signing_secret=settings.slack_signing_secret or "unused-in-socket-mode",
         client=client,
         process_before_response=False,
-        request_verification_enabled=True,
-        token_verification_enabled=False,
+        # bot.web.slack verifies the raw bytes (and refuses replays) before bolt parses
+        # anything; bolt's own check would log the whole body at INFO on a bad signature.
+        request_verification_enabled=False,
+        token_verification_enabled=False,  # checked at start-up: bot.web.slack_token
+        logger=bolt_logger(),
         listener_executor=ThreadPoolExecutor(
             max_workers=LISTENER_THREADS, thread_name_prefix="csbot-slack"
         ),
         **options,
     )
-    deps = SlackDeps.build(runtime)
+    deps = SlackDeps.build(runtime, renderers=renderers, home=home)
     app.use(ignore_retries)
     app.use(attach_button)
     for register in listeners:
         register(app, deps)
 
     @app.error
-    def on_error(
-        error: Exception, body: dict[str, Any], client: WebClient, respond: Any
-    ) -> BoltResponse | None:
-        report_error(error, body, client, respond)
+    def on_error(error: Exception, body: dict[str, Any], client: WebClient) -> BoltResponse | None:
+        report_error(deps, error, body, client)
         return None
 
     return app

@@ -6,30 +6,63 @@ build two apps side by side.
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session
 
 from bot.runtime import Runtime
 from bot.slack.permissions import Policy, policy_from_settings
 from storage.clock import Clock
+from storage.enums import MessageKind
+
+if TYPE_CHECKING:
+    from slack_sdk import WebClient
+
+
+@dataclass(frozen=True)
+class RenderContext:
+    """What a renderer may need besides the database: the playbook library, the time, and
+    since when people's actions count as new on this message."""
+
+    library: Mapping[str, Any]
+    now: dt.datetime
+    since: dt.datetime
+
+
+# (session, the row's stored subject, context) -> the message, or None: leave it as it is.
+Renderer = Callable[[Session, Mapping[str, Any], RenderContext], dict[str, Any] | None]
 
 
 @dataclass
 class SlackDeps:
     runtime: Runtime
     policy: Policy = field(default_factory=Policy)
+    # Given by the composition (`bot.app.bolt`): the renderer of each message kind, and how
+    # to re-publish a user's App Home after a click made there.
+    renderers: Mapping[MessageKind, Renderer] = field(default_factory=dict)
+    home: Callable[[SlackDeps, WebClient, str], None] | None = None
     _locks: dict[str, threading.Lock] = field(default_factory=dict)
     _guard: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
-    def build(cls, runtime: Runtime) -> SlackDeps:
-        return cls(runtime=runtime, policy=policy_from_settings(runtime.settings))
+    def build(
+        cls,
+        runtime: Runtime,
+        renderers: Mapping[MessageKind, Renderer] | None = None,
+        home: Callable[[SlackDeps, WebClient, str], None] | None = None,
+    ) -> SlackDeps:
+        return cls(
+            runtime=runtime,
+            policy=policy_from_settings(runtime.settings),
+            renderers=dict(renderers or {}),
+            home=home,
+        )
 
     @property
     def clock(self) -> Clock:

@@ -10,6 +10,8 @@ import logging
 
 from slack_sdk.errors import SlackApiError
 
+from bot.delivery.errors import SlackDeliveryError
+
 logger = logging.getLogger(__name__)
 
 
@@ -35,8 +37,11 @@ def describe_error(error: BaseException) -> str:
 
     if isinstance(error, SlackUserError):
         return str(error)
-    if isinstance(error, SlackApiError):
-        code = error.response.get("error") if error.response is not None else "unknown"
+    if isinstance(error, SlackApiError | SlackDeliveryError):
+        if isinstance(error, SlackDeliveryError):
+            code = error.code
+        else:
+            code = error.response.get("error") if error.response is not None else "unknown"
         logger.warning("Slack refused a call: %s", code)
         return (
             f"Slack refused csbot's message ({code}). Anything you changed is saved; "

@@ -59,6 +59,7 @@ class ButtonValue(BaseModel):
     step_id: int | None = None
     option: str | None = None  # e.g. a snooze length in days, a playbook name
     as_of: str | None = None
+    message: str | None = None  # the outbox key of the message the button sits on
 
     def encode(self) -> str:
         text = self.model_dump_json(exclude_none=True)

@@ -31,7 +31,6 @@ class ModalMetadata(ButtonValue):
     thread_ts: str | None = None
     response_url: str | None = None
     home: bool | None = None
-    screen: str | None = None
 
     def encode(self) -> str:
         text = self.model_dump_json(exclude_none=True)
@@ -50,26 +49,10 @@ class Origin:
     ephemeral: bool = False
     home: bool = False
     response_url: str | None = None
-    blocks: tuple[dict[str, Any], ...] = ()
-    screen: str | None = None  # what the message shows: see `screen_of`
 
     @property
     def updatable(self) -> bool:
         return bool(self.channel and self.ts and not self.ephemeral)
-
-
-# Block ids that say which kind of message a click came from (set by the layouts).
-SCREEN_MARKERS = {"run-header": "run", "step-context": "step", "my-steps": "my-steps"}
-
-
-def screen_of(blocks: tuple[dict[str, Any], ...] | list[dict[str, Any]]) -> str | None:
-    """ "run" (a playbook run), "step" (one step's reminder), "my-steps" (`/cs my`), or None
-    (a digest, alert or card: they keep their layout and get an activity line)."""
-    for block in blocks:
-        screen = SCREEN_MARKERS.get(str(block.get("block_id") or ""))
-        if screen:
-            return screen
-    return None
 
 
 def ignore_retries(request: BoltRequest, next: Callable[[], BoltResponse]) -> BoltResponse:
@@ -104,7 +87,6 @@ def parse_button(body: dict[str, Any]) -> tuple[ButtonValue, Origin]:
                 ephemeral=bool(meta.response_url),
                 home=bool(meta.home),
                 response_url=meta.response_url,
-                screen=meta.screen,
             )
             return meta, origin
         return meta or ButtonValue(), Origin()
@@ -127,8 +109,6 @@ def parse_button(body: dict[str, Any]) -> tuple[ButtonValue, Origin]:
         ephemeral=bool(container.get("is_ephemeral")),
         home=container.get("type") == "view" and (body.get("view") or {}).get("type") == "home",
         response_url=body.get("response_url"),
-        blocks=tuple(message.get("blocks") or ()),
-        screen=screen_of(message.get("blocks") or ()),
     )
     return value, origin
 

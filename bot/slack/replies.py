@@ -1,59 +1,97 @@
-"""Answering after an interaction: replace the message in place, note it in the account's
-thread, and turn any error into one ephemeral sentence."""
+"""Answering a person after an interaction, always through the outbox (`bot.slack.send`):
+the answer only they see, the note in the account's thread, and any error turned into one
+ephemeral sentence."""
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 from sqlmodel import Session, col, select
 
+from bot.delivery.errors import SlackDeliveryError
 from bot.slack import blocks as render
 from bot.slack.errors import describe_error
 from bot.slack.middleware import Origin
+from bot.slack.send import Where, send
+from storage.enums import MessageKind
 from storage.models import OutboxMessage
+
+if TYPE_CHECKING:
+    from bot.slack.deps import SlackDeps
 
 logger = logging.getLogger(__name__)
 
-Respond = Callable[..., Any]
+# The kinds of scheduled messages about one account: its thread hangs under the latest.
+THREAD_KINDS = (MessageKind.ALERT, MessageKind.ESCALATION, MessageKind.DIGEST)
 
 
-def ts_to_datetime(ts: str | None) -> dt.datetime:
-    try:
-        return dt.datetime.fromtimestamp(float(ts or 0), dt.UTC).replace(tzinfo=None)
-    except (TypeError, ValueError):
-        return dt.datetime(1970, 1, 1)
+def user_of(body: Mapping[str, Any]) -> str:
+    return (body.get("user") or {}).get("id") or body.get("user_id") or "unknown"
 
 
-def publish(
-    client: WebClient, origin: Origin, message: dict[str, Any], respond: Respond | None
+def answer_where(body: Mapping[str, Any], response_url: str | None = None) -> Where:
+    """Where an answer only the person sees goes: the interaction's response_url, else an
+    ephemeral message in the channel, else their DM."""
+    user = user_of(body)
+    channel = (body.get("channel") or {}).get("id") or body.get("channel_id")
+    url = response_url or body.get("response_url")
+    if url:
+        return Where(channel=channel or user, response_url=url)
+    if channel:
+        return Where(channel=channel, ephemeral_user=user)
+    return Where(channel=user)
+
+
+def answer(
+    deps: SlackDeps,
+    session: Session,
+    client: WebClient,
+    where: Where,
+    message: dict[str, Any],
+    *,
+    kind: MessageKind = MessageKind.REPLY,
+    subject: Mapping[str, Any] | None = None,
 ) -> None:
-    """Replace the message at `origin` with `message` (chat.update or the response_url)."""
-    if origin.updatable and origin.channel and origin.ts:
-        try:
-            client.chat_update(channel=origin.channel, ts=origin.ts, **message)
-        except SlackApiError as error:
-            logger.warning("chat.update failed: %s", error.response.get("error"))
-    elif origin.response_url and respond is not None:
-        respond(replace_original=True, **message)
+    """Send `message` to `where` now (through the outbox)."""
+    send(session, client, deps.clock, kind=kind, where=where, message=message, subject=subject)
+
+
+def tell(
+    deps: SlackDeps,
+    body: Mapping[str, Any],
+    client: WebClient,
+    text: str,
+    *,
+    response_url: str | None = None,
+) -> None:
+    """Say `text` to the person who acted, only to them."""
+    where = answer_where(body, response_url)
+    try:
+        with deps.session() as session:
+            answer(deps, session, client, where, render.notice(text))
+    except SlackDeliveryError as error:
+        logger.warning("could not tell %s: %s", user_of(body), error.code)
 
 
 def account_thread(
     session: Session, origin: Origin, account_id: str | None
 ) -> tuple[str, str] | None:
     """(channel, thread ts) of the account's thread: the clicked message's thread, else the
-    latest digest or alert about the account that was posted."""
+    latest alert, escalation or digest about the account that was posted."""
     if origin.updatable and origin.channel and origin.ts:
         return origin.channel, origin.thread_ts or origin.ts
     if not account_id:
         return None
     posted = session.exec(
         select(OutboxMessage)
-        .where(OutboxMessage.account_id == account_id, col(OutboxMessage.ts).is_not(None))
+        .where(
+            OutboxMessage.account_id == account_id,
+            col(OutboxMessage.kind).in_(THREAD_KINDS),
+            col(OutboxMessage.ts).is_not(None),
+        )
         .order_by(col(OutboxMessage.sent_at).desc())
     ).first()
     if posted and posted.ts:
@@ -62,6 +100,7 @@ def account_thread(
 
 
 def record_in_thread(
+    deps: SlackDeps,
     session: Session,
     client: WebClient,
     origin: Origin,
@@ -73,48 +112,28 @@ def record_in_thread(
     thread = account_thread(session, origin, account_id)
     if thread is None:
         return
+    where = Where(channel=thread[0], thread_ts=thread[1])
     try:
-        client.chat_postMessage(
-            channel=thread[0], thread_ts=thread[1], **render.thread_note(actor, text)
-        )
-    except SlackApiError as error:
-        logger.warning("thread note failed: %s", error.response.get("error"))
-
-
-def tell(body: dict[str, Any], client: WebClient, respond: Respond | None, text: str) -> None:
-    """Say `text` to the person who acted, only to them."""
-    message = render.notice(text)
-    if body.get("response_url") and respond is not None:
-        respond(response_type="ephemeral", replace_original=False, **message)
-        return
-    user = (body.get("user") or {}).get("id") or body.get("user_id")
-    channel = (body.get("channel") or {}).get("id") or body.get("channel_id")
-    try:
-        if channel and user:
-            client.chat_postEphemeral(channel=channel, user=user, **message)
-        elif user:
-            client.chat_postMessage(channel=user, **message)
-    except SlackApiError as error:
-        logger.warning("could not tell %s: %s", user, error.response.get("error"))
+        answer(deps, session, client, where, render.thread_note(actor, text), kind=MessageKind.NOTE)
+    except SlackDeliveryError as error:
+        logger.warning("thread note failed: %s", error.code)
 
 
 def report_error(
-    error: BaseException, body: dict[str, Any], client: WebClient, respond: Respond | None
+    deps: SlackDeps, error: BaseException, body: Mapping[str, Any], client: WebClient
 ) -> None:
-    tell(body, client, respond, describe_error(error))
+    tell(deps, body, client, describe_error(error))
 
 
-def guarded(function: Callable[..., None]) -> Callable[..., None]:
+def guarded(deps: SlackDeps, function: Callable[..., None]) -> Callable[..., None]:
     """Wrap a listener so a typed error becomes an ephemeral sentence (bolt does not route
     lazy listeners' errors to `@app.error`)."""
 
-    def run(
-        body: dict[str, Any], client: WebClient, respond: Respond, context: Any, ack: Any = None
-    ) -> None:
+    def run(body: dict[str, Any], client: WebClient, context: Any, ack: Any = None) -> None:
         try:
-            function(body=body, client=client, respond=respond, context=context)
+            function(body=body, client=client, context=context)
         except Exception as error:  # noqa: BLE001 - every error ends as a message
-            report_error(error, body, client, respond)
+            report_error(deps, error, body, client)
 
     run.__name__ = function.__name__
     run.__qualname__ = function.__qualname__

@@ -23,5 +23,5 @@ def create_web_app(runtime: Runtime, *, bolt_app: Any = None, scheduler: Any = N
     if bolt_app is not None:
         from bot.web.slack import slack_routes
 
-        routes.extend(slack_routes(bolt_app))
+        routes.extend(slack_routes(bolt_app, runtime))
     return Starlette(routes=routes)

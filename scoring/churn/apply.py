@@ -24,6 +24,8 @@ from scoring.churn.snapshots import (
     with_rule_health,
     with_trajectory,
 )
+from scoring.config import resolve_config
+from scoring.signals import compute_signals
 from storage.models import ModelVersion
 
 _CACHE: dict[str, ChurnModel] = {}
@@ -35,6 +37,8 @@ class ChurnPredictions:
     version: str
     risk: np.ndarray  # aligned with frame.account_ids
     reasons: list[list[dict[str, Any]]]
+    #: The model's alert threshold chosen for the team's precision (None: the fallback).
+    alert_threshold: float | None = None
 
 
 def active_model(session: Session) -> tuple[str, ChurnModel] | None:
@@ -87,9 +91,6 @@ def predict_frame(
 
 def _past_frames(session: Session, frame: FrameLike, config: Any) -> list[FrameLike]:
     """Signals of the same accounts 28 and 84 days earlier (for the trajectory signals)."""
-    from scoring.service import resolve_config
-    from scoring.signals import compute_signals
-
     params = resolve_config(config).signal_params
     engine = session.get_bind()
     return [
@@ -112,4 +113,9 @@ def churn_predictions(
     version, model = found
     past = _past_frames(session, frame, config) if needs_trajectory(model) else None
     risk, reasons = predict_frame(model, frame, past=past, config=config)
-    return ChurnPredictions(version=version, risk=risk, reasons=reasons)
+    return ChurnPredictions(
+        version=version,
+        risk=risk,
+        reasons=reasons,
+        alert_threshold=getattr(model, "alert_threshold", None),
+    )

@@ -28,6 +28,12 @@ class ChurnModel:
     #: champion/challenger comparisons on later windows), and its last training snapshot.
     validation_estimator: Any = None
     validation_train_to: dt.date | None = None
+    #: The feature order of `validation_estimator`: it was fitted on fewer rows, where
+    #: other columns may have been constant and dropped, so it can differ from `features`.
+    validation_features: list[str] | None = None
+    #: The alert threshold chosen on held-out predictions for the team's precision
+    #: (None: the configured `alert_threshold` applies).
+    alert_threshold: float | None = None
 
     def align(self, names: list[str], values: np.ndarray) -> np.ndarray:
         """Columns of `values` (named `names`) in this model's feature order; absent → NaN."""
@@ -43,12 +49,14 @@ class ChurnModel:
         """This model as it was before seeing its validation window (None if unvalidated)."""
         if self.validation_estimator is None:
             return None
+        features = getattr(self, "validation_features", None) or self.features
+        baselines = (
+            self.baselines
+            if features == self.features
+            else np.zeros(len(features), dtype=np.float64)
+        )
         return ChurnModel(
-            self.algorithm,
-            self.features,
-            self.baselines,
-            self.horizon_days,
-            self.validation_estimator,
+            self.algorithm, list(features), baselines, self.horizon_days, self.validation_estimator
         )
 
     def predict_risk(self, X: np.ndarray) -> np.ndarray:

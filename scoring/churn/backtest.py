@@ -6,7 +6,16 @@ three ways:
 - model: the full-signal model trained (with the production recipe, `train_on_snapshots`)
   only on snapshots whose outcome was known at the latest retrain date R <= D (retrained
   every `retrain_days`);
-- usage_only: the same recipe on logins and feature breadth alone.
+- usage_only: the same recipe on logins and feature breadth alone;
+- learned_health: the health score as `csbot train` would have chosen it at the latest
+  retrain (learned weights with enough churned accounts in the history known then, else
+  the YAML's), risk = 1 − health / 100.
+Alerts are judged where the product raises them: the rules at the YAML's at-risk band
+(health below `bands.neutral`, 60), learned health at the at-risk line chosen at that
+retrain, the models at the alert threshold each retrain chose for the team's precision
+(or the configured fallback). Feedback counts in a retrain only if it had been given by
+the retrain's date. The model rows also carry a fixed-width reliability table and the
+expected calibration error.
 Each score is compared with whether the account churned within the horizon after D. All
 (account, D) pairs of the period are pooled for the metrics; lead time is per churn, from
 the first evaluation date in its run-up at or above the alert threshold.
@@ -37,9 +46,18 @@ from scoring.churn.snapshots import (
     stack_frames,
     with_trajectory,
 )
-from scoring.churn.train import TrainingError, label_snapshots, train_on_snapshots
+from scoring.churn.thresholds import expected_calibration_error, reliability_table
+from scoring.churn.train import (
+    TrainingError,
+    choose_health_on,
+    label_snapshots,
+    train_on_snapshots,
+)
+from scoring.config import resolve_config
+from scoring.health import frame_health
+from scoring.health_model import HealthChoice, bands_with, health_with
 
-ROWS = ("rules", "model", "usage_only")
+ROWS = ("rules", "learned_health", "model", "usage_only")
 RulesFn = Callable[[FrameLike], np.ndarray]
 
 
@@ -49,8 +67,6 @@ class BacktestError(ValueError):
 
 def default_rules_fn(config_path: Any = None) -> RulesFn:
     """Risk from scoring's rule-based health score: 1 − health / 100."""
-    from scoring.service import frame_health, resolve_config
-
     config = resolve_config(config_path)
 
     def rules(frame: FrameLike) -> np.ndarray:
@@ -62,7 +78,7 @@ def default_rules_fn(config_path: Any = None) -> RulesFn:
 
 @dataclass
 class BacktestResult:
-    metrics: dict[str, dict[str, float | None]]
+    metrics: dict[str, dict[str, Any]]
     n_accounts: int
     n_churned: int
     start: dt.date
@@ -72,9 +88,15 @@ class BacktestResult:
     y: np.ndarray = field(repr=False)
     scores: dict[str, np.ndarray] = field(repr=False)
 
+    calibration: dict[str, dict[str, Any]] = field(default_factory=dict)
+
     def to_json(self) -> dict[str, Any]:
-        """{"rules": {...}, "model": {...}, "usage_only": {...}, "n_accounts": N, "n_churned": N}"""
+        """{"rules": {...}, "learned_health": {...}, "model": {...}, "usage_only": {...},
+        "calibration": {row: {"ece", "reliability": [...]}}, "retrains": [...],
+        "n_accounts": N, "n_churned": N}"""
         out: dict[str, Any] = {row: self.metrics[row] for row in ROWS}
+        out["calibration"] = self.calibration
+        out["retrains"] = self.retrains
         out["n_accounts"] = self.n_accounts
         out["n_churned"] = self.n_churned
         return out
@@ -98,8 +120,10 @@ def run_backtest(
     signals_fn: SignalsFn | None = None,
     rules_fn: RulesFn | None = None,
     progress: Callable[[str, int, int], None] | None = None,
+    scoring_config: Any = None,
 ) -> BacktestResult:
     cfg = cfg or TrainingConfig()
+    config = resolve_config(scoring_config)
     span = data_span(engine)
     if span is None:
         raise BacktestError("no usage data in the database: import data first")
@@ -150,7 +174,9 @@ def run_backtest(
     ids: list[np.ndarray] = []
     days: list[np.ndarray] = []
     retrains: list[dict[str, Any]] = []
+    thresholds: dict[str, list[np.ndarray]] = {row: [] for row in ROWS}
     models: dict[str, Any] = {}
+    health: HealthChoice | None = None
     last_retrain: dt.date | None = None
     for i, day in enumerate(eval_dates):
         if last_retrain is None or (day - last_retrain).days >= retrain_days:
@@ -168,8 +194,22 @@ def run_backtest(
                 info[row] = {
                     "algorithm": outcome.chosen,
                     "rows": outcome.n_rows,
+                    "validation": outcome.validation_method,
+                    "alert_threshold": outcome.alert_threshold,
                     "note": outcome.note,
                 }
+                if row == "model":
+                    health = choose_health_on(labelled, cfg, config)
+            info["health"] = (
+                None
+                if health is None
+                else {
+                    "kind": health.kind,
+                    "at_risk_line": health.at_risk_line,
+                    "critical_line": health.critical_line,
+                    "note": health.note,
+                }
+            )
             retrains.append(info)
         frame = cache.get([day])[0]
         snaps = stack_frames([frame])
@@ -180,15 +220,30 @@ def run_backtest(
             snaps = with_trajectory(snaps, past=stack_frames(cache.get(earlier)))
         snaps.churn_dates = next_churn(snaps.account_ids, snaps.dates, events)
         y_parts.append(churn_labels(snaps.dates, snaps.churn_dates, cfg.horizon_days))
+        n = len(snaps)
         parts["rules"].append(np.asarray(rules_fn(frame), dtype=np.float64))
+        thresholds["rules"].append(np.full(n, _band_threshold(config.bands.neutral)))
+        learned = health_with(health, frame, config).health
+        parts["learned_health"].append(np.clip(1.0 - np.asarray(learned) / 100.0, 0.0, 1.0))
+        line = bands_with(health, config).neutral
+        thresholds["learned_health"].append(np.full(n, _band_threshold(line)))
         for row in ("model", "usage_only"):
             model = models[row]
             parts[row].append(model.predict_risk(snaps.columns(model.features)))
+            chosen = getattr(model, "alert_threshold", None)
+            thresholds[row].append(np.full(n, cfg.alert_threshold if chosen is None else chosen))
         ids.append(snaps.account_ids)
         days.append(snaps.dates)
         if progress:
             progress("Replaying", i + 1, len(eval_dates))
-    return _summarise(cfg, start, end, eval_dates, retrains, y_parts, parts, ids, days, events)
+    return _summarise(
+        cfg, start, end, eval_dates, retrains, y_parts, parts, ids, days, events, thresholds
+    )
+
+
+def _band_threshold(line: float) -> float:
+    """Risk 1 − health/100 at or above which health is below `line` (the band test)."""
+    return float(np.nextafter(1.0 - line / 100.0, np.inf))
 
 
 def _summarise(
@@ -202,6 +257,7 @@ def _summarise(
     ids: list[np.ndarray],
     days: list[np.ndarray],
     events: dict[str, list[int]],
+    thresholds: dict[str, list[np.ndarray]] | None = None,
 ) -> BacktestResult:
     if not y_parts:
         raise BacktestError(f"no live account on any evaluation date between {start} and {end}")
@@ -210,11 +266,19 @@ def _summarise(
     dates = np.concatenate(days)
     churn_dates = next_churn(account_ids, dates, events)
     scores = {row: np.concatenate(parts[row]) for row in ROWS}
-    metrics = {
+    lines = {
+        row: (
+            np.concatenate(thresholds[row])
+            if thresholds and thresholds.get(row)
+            else np.full(y.size, cfg.alert_threshold)
+        )
+        for row in ROWS
+    }
+    metrics: dict[str, dict[str, Any]] = {
         row: evaluate(
             y,
             scores[row],
-            threshold=cfg.alert_threshold,
+            threshold=lines[row],  # type: ignore[arg-type]  # one line per row
             horizon_days=cfg.horizon_days,
             account_ids=account_ids,
             dates=dates,
@@ -222,6 +286,19 @@ def _summarise(
         )
         for row in ROWS
     }
+    for row in ROWS:
+        metrics[row]["threshold"] = float(np.median(lines[row]))  # median over retrains
+        metrics[row]["alerts_per_date"] = float((scores[row] >= lines[row]).sum()) / max(
+            len({int(d) for d in dates.tolist()}), 1
+        )
+    calibration = {}
+    for row in ("model", "usage_only"):
+        table = reliability_table(y, scores[row])
+        calibration[row] = {
+            "brier": metrics[row]["brier"],
+            "ece": expected_calibration_error(table),
+            "reliability": table,
+        }
     return BacktestResult(
         metrics=metrics,
         n_accounts=len(set(account_ids.tolist())),
@@ -232,4 +309,5 @@ def _summarise(
         retrains=retrains,
         y=y,
         scores=scores,
+        calibration=calibration,
     )

@@ -34,7 +34,18 @@ class TrainingConfig:
     min_validation_days: int = 56
     calibration_share: float = 0.2
     min_positive_rows: int = 5
+    #: Fallback alert threshold, used when no line reaches `alert_precision` on held-out
+    #: predictions (`thresholds.threshold_for_precision`).
     alert_threshold: float = 0.5
+    #: The share of alerts that should really churn; the alert threshold is chosen for it.
+    alert_precision: float | None = 0.5
+    #: The same for the critical health line (the at-risk line uses `alert_precision`).
+    critical_precision: float | None = 0.7
+    #: Churned accounts the labelled history must hold before health weights are learned.
+    learned_health_min_churned: int = 20
+    #: Folds of the account-grouped cross-validation used when history is too short for a
+    #: time-based validation.
+    cv_folds: int = 5
     selection_metric: str = "pr_auc"
     not_a_risk_weight: float = 3.0
     feedback_window_days: int = 30

@@ -31,9 +31,16 @@ from storage.models import Feedback, LifecycleEvent
 
 @dataclass(frozen=True)
 class FeedbackLabel:
+    """One piece of feedback: about `account_id` as of `as_of`, given on `given_on` (the
+    day it was recorded; a backtest retrain on day R uses it only if given_on <= R)."""
+
     account_id: str
     as_of: dt.date
     label: str
+    given_on: dt.date | None = None
+
+    def known_by(self, day: dt.date) -> bool:
+        return self.as_of <= day and (self.given_on is None or self.given_on <= day)
 
 
 def load_churn_events(engine: Engine, known_by: dt.date | None = None) -> dict[str, list[int]]:
@@ -56,11 +63,22 @@ def load_churn_events(engine: Engine, known_by: dt.date | None = None) -> dict[s
 def load_feedback(engine: Engine, known_by: dt.date) -> list[FeedbackLabel]:
     """Feedback given on or before `known_by` (its creation date, not the date it is about)."""
     limit = dt.datetime.combine(known_by + dt.timedelta(days=1), dt.time())
-    query = select(col(Feedback.account_id), col(Feedback.as_of), col(Feedback.label)).where(
-        col(Feedback.created_at) < limit, col(Feedback.as_of) <= known_by
-    )
+    query = select(
+        col(Feedback.account_id),
+        col(Feedback.as_of),
+        col(Feedback.label),
+        col(Feedback.created_at),
+    ).where(col(Feedback.created_at) < limit, col(Feedback.as_of) <= known_by)
     with Session(engine) as session:
-        return [FeedbackLabel(a, d, lab) for a, d, lab in session.execute(query)]
+        return [
+            FeedbackLabel(a, d, lab, _day(given)) for a, d, lab, given in session.execute(query)
+        ]
+
+
+def _day(value: dt.datetime | dt.date | str) -> dt.date:
+    if isinstance(value, str):  # SQLite may hand back text
+        value = dt.datetime.fromisoformat(value)
+    return value.date() if isinstance(value, dt.datetime) else value
 
 
 def merge_feedback_churns(

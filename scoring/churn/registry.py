@@ -17,8 +17,8 @@ from sqlmodel import Session, col, select
 
 from scoring.churn.artefact import ChurnModel, dump_model, load_model
 from scoring.churn.config import TrainingConfig
+from scoring.churn.outcome import TrainingOutcome, evaluate_model
 from scoring.churn.snapshots import SnapshotSet
-from scoring.churn.train import TrainingOutcome, evaluate_model
 from storage.clock import Clock
 from storage.models import ModelVersion
 
@@ -96,6 +96,30 @@ def decide_promotion(
     )
 
 
+def decide_by_recorded(
+    challenger: float | None, champion: ModelVersion, *, metric: str
+) -> tuple[bool, str]:
+    """Promotion when the challenger was validated by account-grouped cross-validation: the
+    champion has seen every row, so the only figure to compare with is its own recorded
+    validation metric (other rows, an older cut-off). The challenger, trained on newer
+    history, wins when it is at least as good; the note says the comparison is indirect."""
+    label = METRIC_LABELS.get(metric, metric)
+    recorded = ((champion.metrics or {}).get("validation") or {}).get(metric)
+    if challenger is None:
+        return False, f"not promoted: not validated; {champion.version} stays active"
+    if recorded is None or challenger >= recorded:
+        against = "no recorded figure" if recorded is None else f"{recorded:.3f} recorded"
+        return True, (
+            f"promoted: cross-validated {label} {challenger:.3f} against {against} for "
+            f"{champion.version} (history too short to score both on one window)"
+        )
+    return False, (
+        f"not promoted: cross-validated {label} {challenger:.3f} below {recorded:.3f} "
+        f"recorded for {champion.version} (history too short to score both on one window); "
+        "it stays active"
+    )
+
+
 def champion_metrics_on(
     row: ModelVersion, validation: SnapshotSet, window_from: dt.date, cfg: TrainingConfig
 ) -> tuple[dict[str, float | None] | None, str]:
@@ -125,13 +149,16 @@ def store_outcome(
         champion_metrics, which = champion_metrics_on(
             champion, outcome.validation, outcome.validation_from, cfg
         )
-    promote, note = decide_promotion(
-        challenger_metrics.get(metric),
-        (champion_metrics or {}).get(metric) if champion_metrics is not None else None,
-        metric=metric,
-        champion_version=champion.version if champion else None,
-        window=window,
-    )
+    if champion is not None and outcome.validation_method == "grouped_cv":
+        promote, note = decide_by_recorded(challenger_metrics.get(metric), champion, metric=metric)
+    else:
+        promote, note = decide_promotion(
+            challenger_metrics.get(metric),
+            (champion_metrics or {}).get(metric) if champion_metrics is not None else None,
+            metric=metric,
+            champion_version=champion.version if champion else None,
+            window=window,
+        )
     if which:
         note += f" (champion scored with its {which})"
     if outcome.note:
@@ -140,6 +167,7 @@ def store_outcome(
     if outcome.validation_model is not None:
         model.validation_estimator = outcome.validation_model.estimator
         model.validation_train_to = outcome.validation_train_to
+        model.validation_features = list(outcome.validation_model.features)
     row = ModelVersion(
         version=next_version_name(session),
         kind="churn",
@@ -160,7 +188,14 @@ def store_outcome(
             "cutoff": outcome.cutoff.isoformat(),
             "rows": outcome.n_rows,
             "positive_rows": outcome.n_positive,
-            "alert_threshold": cfg.alert_threshold,
+            "alert_threshold": (
+                outcome.alert_threshold
+                if outcome.alert_threshold is not None
+                else cfg.alert_threshold
+            ),
+            "alert_threshold_chosen": outcome.alert_threshold is not None,
+            "alert_precision": cfg.alert_precision,
+            "validation_method": outcome.validation_method,
         },
         active=promote,
         promotion_note=note,

@@ -17,6 +17,9 @@ import numpy as np
 from sqlalchemy import Engine, func, select
 from sqlmodel import Session
 
+from scoring.config import resolve_config
+from scoring.health import frame_health
+from scoring.signals import SignalFrame, compute_signals
 from storage.models import LifecycleEvent, UsageEvent
 
 #: Snapshot grids are anchored on this Monday so every cut-off yields the same dates.
@@ -47,9 +50,6 @@ def with_rule_health(frame: FrameLike, config: Any = None) -> FrameLike:
     (a hand-built test frame stays as it is); a frame that already has it is returned as is.
     `config` is a `ScoringConfig` or its path (None: the default configuration).
     """
-    from scoring.service import frame_health, resolve_config
-    from scoring.signals import SignalFrame
-
     if RULE_HEALTH in frame.names or not isinstance(frame, SignalFrame):
         return frame
     cfg = resolve_config(config)
@@ -70,9 +70,6 @@ def default_signals_fn(config: Any = None) -> SignalsFn:
     both under the team's scoring configuration (`config`: a `ScoringConfig`, its path, or
     None for the shipped defaults), so the model learns from the numbers nightly scoring
     shows."""
-    from scoring.service import resolve_config
-    from scoring.signals import compute_signals
-
     cfg = resolve_config(config)
 
     def signals(engine: Engine, day: dt.date) -> FrameLike:

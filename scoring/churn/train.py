@@ -19,10 +19,11 @@ import dataclasses
 import datetime as dt
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from sklearn.model_selection import StratifiedGroupKFold
 from sqlalchemy import Engine
 
 from scoring.churn.artefact import ChurnModel
@@ -36,8 +37,10 @@ from scoring.churn.labels import (
     merge_feedback_churns,
     next_churn,
 )
-from scoring.churn.metrics import evaluate
+from scoring.churn.metrics import at_threshold, evaluate
+from scoring.churn.outcome import CandidateResult, TrainingOutcome, evaluate_model
 from scoring.churn.pipelines import CalibrationError, fit_calibrated
+from scoring.churn.registry import store_outcome
 from scoring.churn.snapshots import (
     FrameCache,
     SignalsFn,
@@ -47,46 +50,31 @@ from scoring.churn.snapshots import (
     stack_frames,
     with_trajectory,
 )
+from scoring.churn.thresholds import (
+    expected_calibration_error,
+    reliability_table,
+    threshold_for_precision,
+)
+from scoring.config import ScoringConfig, resolve_config
+from scoring.health_model import HealthChoice, choose_health, store_health_choice
+from scoring.learned_health import learned_columns
+from storage.db import session_scope
+
+__all__ = [
+    "CandidateResult",
+    "TrainReport",
+    "TrainingError",
+    "TrainingOutcome",
+    "build_training_set",
+    "evaluate_model",
+    "label_snapshots",
+    "train_and_promote",
+    "train_on_snapshots",
+]
 
 
 class TrainingError(ValueError):
     """Training cannot proceed (no data, no churn in the window, …); the message says why."""
-
-
-@dataclass
-class CandidateResult:
-    algorithm: str
-    metrics: dict[str, float | None]
-    model: ChurnModel
-
-
-@dataclass
-class TrainingOutcome:
-    """Everything a training run produced, before it is stored."""
-
-    cutoff: dt.date
-    horizon_days: int
-    features: list[str]
-    candidates: list[CandidateResult]
-    chosen: str
-    model: ChurnModel  # refitted on every labelled snapshot: what gets deployed
-    validation_model: ChurnModel | None
-    train_from: dt.date
-    train_to: dt.date
-    validation_from: dt.date | None
-    validation_to: dt.date | None
-    validation_train_to: dt.date | None
-    n_rows: int
-    n_positive: int
-    note: str = ""
-    validation: SnapshotSet | None = field(default=None, repr=False)
-
-    @property
-    def chosen_metrics(self) -> dict[str, float | None]:
-        for candidate in self.candidates:
-            if candidate.algorithm == self.chosen:
-                return candidate.metrics
-        return {}
 
 
 def label_snapshots(
@@ -99,13 +87,14 @@ def label_snapshots(
     """The rows usable for training at `cutoff`, labelled, weighted by feedback.
 
     Keeps only snapshots with date + horizon <= cutoff, and only churn events and feedback
-    known by the cutoff, so nothing after the cutoff can leak into a label.
+    known by the cutoff (feedback: about a date on or before it and given on or before it),
+    so nothing after the cutoff can leak into a label.
     """
     c = cutoff.toordinal()
     snaps = snaps.subset(snaps.dates + cfg.horizon_days <= c)
     known_events = {a: [d for d in days if d <= c] for a, days in events.items()}
     known_events = {a: days for a, days in known_events.items() if days}
-    known_feedback = [f for f in feedback if f.as_of.toordinal() <= c]
+    known_feedback = [f for f in feedback if f.known_by(cutoff)]
     known_events = merge_feedback_churns(known_events, known_feedback)
     snaps.churn_dates = next_churn(snaps.account_ids, snaps.dates, known_events)
     snaps.y = churn_labels(snaps.dates, snaps.churn_dates, cfg.horizon_days)
@@ -212,22 +201,6 @@ def _fit_model(
     )
 
 
-def evaluate_model(
-    model: ChurnModel, snaps: SnapshotSet, cfg: TrainingConfig
-) -> tuple[dict[str, float | None], np.ndarray]:
-    risk = model.predict_risk(snaps.columns(model.features))
-    metrics = evaluate(
-        snaps.y,
-        risk,
-        threshold=cfg.alert_threshold,
-        horizon_days=cfg.horizon_days,
-        account_ids=snaps.account_ids,
-        dates=snaps.dates,
-        churn_dates=snaps.churn_dates,
-    )
-    return metrics, risk
-
-
 def _score(metrics: dict[str, Any], key: str) -> float:
     value = metrics.get(key)
     return float(value) if value is not None else float("-inf")
@@ -243,8 +216,69 @@ def time_split(snaps: SnapshotSet, cfg: TrainingConfig) -> tuple[np.ndarray, np.
     return train, validation, v0 + 1
 
 
+def grouped_cv_predictions(
+    algorithm: str, snaps: SnapshotSet, features: list[str], cfg: TrainingConfig
+) -> np.ndarray:
+    """Out-of-fold churn risk for every row, folds by account (StratifiedGroupKFold over
+    accounts labelled by whether they ever churn): weekly snapshots of one account are
+    near duplicates, so they never sit on both sides of a fold."""
+    churned = _churned_accounts(snaps)
+    ever = np.fromiter((a in churned for a in snaps.account_ids), bool, len(snaps))
+    folds = min(cfg.cv_folds, len(churned))
+    splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=cfg.random_state)
+    out = np.full(len(snaps), np.nan)
+    for fit_idx, held_idx in splitter.split(np.zeros((len(snaps), 1)), ever, snaps.account_ids):
+        mask = np.zeros(len(snaps), dtype=bool)
+        mask[fit_idx] = True
+        model = _fit_model(algorithm, snaps.subset(mask), features, cfg)
+        held = snaps.subset(~mask)
+        out[held_idx] = model.predict_risk(held.columns(model.features))
+    return out
+
+
+def _churned_accounts(snaps: SnapshotSet) -> set[str]:
+    return set(snaps.account_ids[snaps.y == 1].tolist())
+
+
+def _evaluate(snaps: SnapshotSet, risk: np.ndarray, cfg: TrainingConfig) -> dict[str, float | None]:
+    return evaluate(
+        snaps.y,
+        risk,
+        threshold=cfg.alert_threshold,
+        horizon_days=cfg.horizon_days,
+        account_ids=snaps.account_ids,
+        dates=snaps.dates,
+        churn_dates=snaps.churn_dates,
+    )
+
+
+def _with_threshold(
+    metrics: dict[str, float | None], y: np.ndarray, risk: np.ndarray, cfg: TrainingConfig
+) -> tuple[dict[str, float | None], float | None]:
+    """Metrics plus the alert threshold chosen for the team's precision on held-out rows,
+    with precision/recall at that threshold, the reliability table's ECE."""
+    chosen = threshold_for_precision(y, risk, cfg.alert_precision) if cfg.alert_precision else None
+    line = cfg.alert_threshold if chosen is None else chosen
+    precision, recall = at_threshold(y, risk, line)
+    table = reliability_table(y, risk)
+    out = dict(metrics)
+    out.update(
+        alert_threshold=line,
+        alert_threshold_chosen=chosen is not None,  # type: ignore[dict-item]
+        precision_at_alert=precision,
+        recall_at_alert=recall,
+        ece=expected_calibration_error(table),
+    )
+    return out, chosen
+
+
 def train_on_snapshots(snaps: SnapshotSet, cutoff: dt.date, cfg: TrainingConfig) -> TrainingOutcome:
-    """Compare the candidates on a time-based split; refit the winner on every row."""
+    """Compare the candidates on held-out data; refit the winner on every row.
+
+    Held out by time when the history allows it (a later window, purged by one horizon);
+    otherwise by account-grouped cross-validation (`grouped_cv_predictions`); a model that
+    could be validated neither way is still fitted, and the note says so in words the CLI
+    prints."""
     if len(snaps) == 0:
         raise TrainingError(f"no labelled snapshots by {cutoff}")
     n_pos = int(snaps.y.sum())
@@ -257,36 +291,69 @@ def train_on_snapshots(snaps: SnapshotSet, cutoff: dt.date, cfg: TrainingConfig)
     train_mask, val_mask, _ = time_split(snaps, cfg)
     train, validation = snaps.subset(train_mask), snaps.subset(val_mask)
     candidates: list[CandidateResult] = []
+    held_out: dict[str, np.ndarray] = {}
     note = ""
+    method = "none"
     can_validate = (
         len(train) > 0
         and int(train.y.sum()) >= cfg.min_positive_rows
+        and len(_churned_accounts(train)) >= 2
         and 0 < int(validation.y.sum()) < len(validation)
     )
     if can_validate:
+        method = "time"
         for algorithm in cfg.algorithms:
             try:
                 model = _fit_model(algorithm, train, features, cfg)
             except CalibrationError as error:
                 note += f"{algorithm}: {error}. "
                 continue
-            metrics, _ = evaluate_model(model, validation, cfg)
+            metrics, risk = evaluate_model(model, validation, cfg)
+            held_out[algorithm] = risk
             candidates.append(CandidateResult(algorithm, metrics, model))
+    if not candidates and len(_churned_accounts(snaps)) >= max(3, 2 * cfg.stack_folds):
+        method = "grouped_cv"
+        validation = snaps
+        for algorithm in cfg.algorithms:
+            try:
+                risk = grouped_cv_predictions(algorithm, snaps, features, cfg)
+            except CalibrationError as error:
+                note += f"{algorithm}: {error}. "
+                continue
+            held_out[algorithm] = risk
+            candidates.append(CandidateResult(algorithm, _evaluate(snaps, risk, cfg), None))  # type: ignore[arg-type]
+        if candidates:
+            folds = min(cfg.cv_folds, len(_churned_accounts(snaps)))
+            note += (
+                "too little history for a time-based validation "
+                f"(training rows with churn: {int(train.y.sum())}, validation churns: "
+                f"{int(validation.y.sum()) if method != 'grouped_cv' else int(snaps.y.sum())}); "
+                f"validated by {folds}-fold account-grouped cross-validation instead. "
+            )
     if candidates:
         best = max(
             candidates,
             key=lambda c: (_score(c.metrics, cfg.selection_metric), _score(c.metrics, "roc_auc")),
         )
         chosen, validation_model = best.algorithm, best.model
+        best.metrics, threshold = _with_threshold(best.metrics, validation.y, held_out[chosen], cfg)
     else:
-        chosen, validation_model = cfg.algorithms[0], None
+        method = "none"
+        chosen, validation_model, threshold = cfg.algorithms[0], None, None
         note += (
-            "too little history for a time-based validation "
+            "NOT VALIDATED: too little history for a time-based validation "
             f"(training rows with churn: {int(train.y.sum())}, validation churns: "
-            f"{int(validation.y.sum())}); fitted {chosen} on every labelled snapshot unvalidated. "
+            f"{int(validation.y.sum())}) and too few churned accounts "
+            f"({len(_churned_accounts(snaps))}) for account-grouped cross-validation; "
+            f"fitted {chosen} on every labelled snapshot, its risks are unchecked. "
         )
-    model = _fit_model(chosen, snaps, features, cfg)
+    try:
+        model = _fit_model(chosen, snaps, features, cfg)
+    except CalibrationError as error:
+        raise TrainingError(f"cannot fit {chosen} on the labelled snapshots: {error}") from None
+    model.alert_threshold = threshold
     day = dt.date.fromordinal
+    timed = method == "time"
     return TrainingOutcome(
         cutoff=cutoff,
         horizon_days=cfg.horizon_days,
@@ -294,16 +361,20 @@ def train_on_snapshots(snaps: SnapshotSet, cutoff: dt.date, cfg: TrainingConfig)
         candidates=candidates,
         chosen=chosen,
         model=model,
-        validation_model=validation_model,
+        validation_model=validation_model if timed else None,
         train_from=day(int(snaps.dates.min())),
         train_to=day(int(snaps.dates.max())),
-        validation_from=day(int(validation.dates.min())) if candidates else None,
-        validation_to=day(int(validation.dates.max())) if candidates else None,
-        validation_train_to=day(int(train.dates.max())) if candidates else None,
+        validation_from=day(int(validation.dates.min())) if timed else None,
+        validation_to=day(int(validation.dates.max())) if timed else None,
+        validation_train_to=day(int(train.dates.max())) if timed else None,
         n_rows=len(snaps),
         n_positive=n_pos,
         note=note.strip(),
-        validation=validation if candidates else None,
+        validation=validation if timed else None,
+        validation_method=method,
+        alert_threshold=threshold,
+        held_out_risk=held_out.get(chosen),
+        held_out_y=validation.y if candidates else None,
     )
 
 
@@ -313,6 +384,29 @@ class TrainReport:
     version: str
     promoted: bool
     note: str
+    #: The health score chosen at this training (learned or rules, and its lines); None
+    #: when the snapshots do not carry the health signals (a hand-built signals function).
+    health: HealthChoice | None = None
+    health_version: str | None = None
+
+
+def choose_health_on(
+    snaps: SnapshotSet, cfg: TrainingConfig, config: ScoringConfig
+) -> HealthChoice | None:
+    """`health_model.choose_health` on the labelled snapshots (None without the signals)."""
+    columns = learned_columns(snaps.names, snaps.X, list(config.signals))
+    if len(columns) < len(config.signals) / 2 or len(snaps) == 0:
+        return None
+    return choose_health(
+        columns,
+        snaps.y,
+        snaps.account_ids,
+        config,
+        min_churned=cfg.learned_health_min_churned,
+        at_risk_precision=cfg.alert_precision,
+        critical_precision=cfg.critical_precision,
+        sample_weight=snaps.weight,
+    )
 
 
 def train_and_promote(
@@ -324,16 +418,36 @@ def train_and_promote(
     cfg: TrainingConfig | None = None,
     signals_fn: SignalsFn | None = None,
     progress: Callable[[int, int], None] | None = None,
+    scoring_config: ScoringConfig | str | Any = None,
 ) -> TrainReport:
-    """Train on what was known by `as_of`, store the version, promote it if it wins."""
-    from scoring.churn.registry import store_outcome
-    from storage.db import session_scope
-
+    """Train on what was known by `as_of`, store the version, promote it if it wins; choose
+    the health score (learned or rules) and its lines on the same history and store it
+    as the active health version."""
     cfg = cfg or TrainingConfig()
     if horizon_days is not None:
         cfg = dataclasses.replace(cfg, horizon_days=horizon_days)
     snaps = build_training_set(engine, as_of, cfg, signals_fn=signals_fn, progress=progress)
     outcome = train_on_snapshots(snaps, as_of, cfg)
+    health = choose_health_on(snaps, cfg, resolve_config(scoring_config))
     with session_scope(engine) as session:
         row = store_outcome(session, outcome, clock, cfg)
-        return TrainReport(outcome, row.version, bool(row.active), row.promotion_note or "")
+        health_row = (
+            store_health_choice(
+                session,
+                health,
+                clock,
+                horizon_days=cfg.horizon_days,
+                train_from=outcome.train_from,
+                train_to=outcome.train_to,
+            )
+            if health is not None
+            else None
+        )
+        return TrainReport(
+            outcome,
+            row.version,
+            bool(row.active),
+            row.promotion_note or "",
+            health,
+            health_row.version if health_row else None,
+        )

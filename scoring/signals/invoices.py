@@ -1,4 +1,9 @@
-"""Billing signals: invoices overdue and unpaid at D, how late, and late payments in a year."""
+"""Billing signals: invoices overdue and unpaid at D, how late, and late payments in a year.
+
+An account with no invoice known by D has no billing data: its signals are NaN (no
+evidence), not 0 ("nothing overdue" would be good news nobody observed). Health drops
+them and spreads their weight over the signals it has (`scoring.health`).
+"""
 
 from __future__ import annotations
 
@@ -39,9 +44,13 @@ def invoice_signals(
     ).all()
     ids = [r.account_id for r in rows]
     oldest = population.scatter(ids, win.days_before_end([r.oldest_due for r in rows]))
+    overdue_count = population.scatter(ids, [r.overdue for r in rows], fill=np.nan)
+    billed = ~np.isnan(overdue_count)
     return {
-        "overdue_invoices": population.scatter(ids, [r.overdue for r in rows], fill=0.0),
+        "overdue_invoices": overdue_count,
         # Days past due counted to D itself (an invoice due yesterday is 1 day overdue).
-        "days_overdue": np.where(np.isnan(oldest), 0.0, np.ceil(oldest - 1)),
-        "late_invoices_365d": population.scatter(ids, [r.late for r in rows], fill=0.0),
+        "days_overdue": np.where(
+            np.isnan(oldest), np.where(billed, 0.0, np.nan), np.ceil(oldest - 1)
+        ),
+        "late_invoices_365d": population.scatter(ids, [r.late for r in rows], fill=np.nan),
     }

@@ -1,5 +1,9 @@
 """Support signals from tickets (and CSAT surveys): volume against baseline, urgent load,
 open-ticket age, CSAT and the tone of what customers write (tickets and survey comments).
+
+An account that never opened a ticket by D has no support data: its ticket signals are
+NaN (no evidence), not 0 ("no urgent tickets", "no open tickets" would be good news
+nobody observed, which gave every account of a book without tickets free health).
 """
 
 from __future__ import annotations
@@ -52,21 +56,24 @@ def support_signals(
     ids = [r.account_id for r in rows]
     n = population.n
     out = {
-        "tickets_30d": population.scatter(ids, [r.recent for r in rows], fill=0.0),
-        "urgent_tickets_30d": population.scatter(ids, [r.urgent for r in rows], fill=0.0),
-        "urgent_open": population.scatter(ids, [r.urgent_open for r in rows], fill=0.0),
+        "tickets_30d": population.scatter(ids, [r.recent for r in rows], fill=np.nan),
+        "urgent_tickets_30d": population.scatter(ids, [r.urgent for r in rows], fill=np.nan),
+        "urgent_open": population.scatter(ids, [r.urgent_open for r in rows], fill=np.nan),
     }
-    quarter = population.scatter(ids, [r.quarter for r in rows], fill=0.0)
+    has_tickets = ~np.isnan(out["tickets_30d"])
+    quarter = population.scatter(ids, [r.quarter for r in rows], fill=np.nan)
     covered = np.clip(np.nan_to_num(population.created_days + 1, nan=90.0), 1, 90)
     out["tickets_baseline_30d"] = quarter * 30.0 / covered
     with np.errstate(divide="ignore", invalid="ignore"):
         out["ticket_volume_change"] = np.where(
             out["tickets_baseline_30d"] > 0,
             out["tickets_30d"] / out["tickets_baseline_30d"] - 1,
-            0.0,
+            np.where(has_tickets, 0.0, np.nan),
         )
     age = population.scatter(ids, win.days_before_end([r.oldest_open for r in rows]))
-    out["open_ticket_age_days"] = np.where(np.isnan(age), 0.0, np.floor(age))
+    out["open_ticket_age_days"] = np.where(
+        np.isnan(age), np.where(has_tickets, 0.0, np.nan), np.floor(age)
+    )
 
     s = table(SurveyResponse)
     survey_rows = conn.execute(

@@ -8,6 +8,7 @@ gives byte-identical files. `python -m storage.demo OUT_DIR` does the same from 
 
 from storage.demo.columns import CONTRACT_COLUMNS, FILES
 from storage.demo.generate import PortfolioSummary, generate_portfolio
+from storage.demo.scenarios import SCENARIOS, Scenario
 from storage.demo.vocab import ACCOUNT_LEVEL_FEATURES, ADVANCED_FEATURES, CORE_FEATURES
 
 __all__ = [
@@ -17,5 +18,7 @@ __all__ = [
     "CORE_FEATURES",
     "FILES",
     "PortfolioSummary",
+    "SCENARIOS",
+    "Scenario",
     "generate_portfolio",
 ]

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from storage.demo.generate import generate_portfolio
+from storage.demo.scenarios import SCENARIOS
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,6 +26,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--usage-density", type=float, default=1.0, help="scale of product-usage rows"
     )
+    parser.add_argument(
+        "--scenario",
+        default="default",
+        choices=["default", *SCENARIOS],
+        help="a churn story (storage/demo/scenarios.py); default: the default book",
+    )
     args = parser.parse_args(argv)
     if args.accounts < 1 or args.months < 1 or args.usage_density <= 0:
         parser.error("--accounts, --months and --usage-density must be positive")
@@ -35,6 +42,7 @@ def main(argv: list[str] | None = None) -> int:
         end=args.end,
         months=args.months,
         usage_density=args.usage_density,
+        scenario=args.scenario,
     )
     print(summary)
     return 0

@@ -296,12 +296,16 @@ def invoices(
     trajectory: Trajectory,
     window: Window,
     rng: np.random.Generator,
+    every_months: int | None = None,
 ) -> list[Row]:
-    """Invoices for every billing period of every contract, paid on time unless in trouble."""
+    """Invoices for every billing period of every contract, paid on time unless in trouble
+    (billed every `every_months`, or as the segment usually is)."""
     from storage.demo.plan import _add_months
 
     options, odds = BILLING[account.segment]
     every = int(rng.choice(options, p=odds))
+    if every_months is not None:
+        every = every_months
     stop = account.churn_date or (window.end + dt.timedelta(days=1))
     rows: list[Row] = []
     for term in account.terms:

@@ -25,6 +25,7 @@ from storage.demo.calendar import Window, iso
 from storage.demo.columns import CONTRACT_COLUMNS
 from storage.demo.plan import SEGMENT_SHARE, SEGMENTS, AccountPlan, plan_account
 from storage.demo.roster import build_roster
+from storage.demo.scenarios import Scenario, resolve_scenario
 from storage.demo.trajectory import render
 from storage.demo.usage import write_usage
 from storage.demo.vocab import (
@@ -60,6 +61,7 @@ class PortfolioSummary:
     renewed: int  # renewals within the window
     seconds: float
     files: dict[str, Path] = field(default_factory=dict)
+    scenario: str = "default"
 
     def lines(self) -> list[str]:
         """A human-readable account of the portfolio, one fact per line."""
@@ -210,18 +212,21 @@ def generate_portfolio(
     months: int = 18,
     progress: Progress | None = None,
     usage_density: float = 1.0,
+    scenario: str | Scenario | None = None,
 ) -> PortfolioSummary:
     """Write a synthetic portfolio as contract CSV files in `out_dir` and describe it.
 
     `usage_density` scales how often users use the product: 1.0 gives about 1M usage rows
     for 300 accounts over 18 months (about 2,000 per account-year); lower it for lighter
     portfolios, raise it for heavier benchmark data. `progress(done, total)` is told the
-    accounts written so far.
+    accounts written so far. `scenario` names a churn story of `storage.demo.scenarios`
+    (None or "default": the default book).
     """
     if accounts < 1:
         raise ValueError("accounts must be at least 1")
     if months < 1:
         raise ValueError("months must be at least 1")
+    story = resolve_scenario(scenario)
     started = time.perf_counter()
     out_dir = Path(out_dir)
     window = Window.ending(end, months)
@@ -231,18 +236,20 @@ def generate_portfolio(
     try:
         for index, identity in enumerate(identities):
             rng = np.random.default_rng([seed, index])
-            account = plan_account(index, identity, window, rng)
+            account = plan_account(index, identity, window, rng, story)
             trajectory = render(account, window, rng)
             people = build_roster(account, trajectory, window, rng)
             for name, rows in _account_rows(account, window).items():
                 files.write(name, rows)
-            files.write(
-                "contacts",
-                [
-                    (p.contact_id, account.account_id, p.name, p.email, p.role, p.left_at)
-                    for p in people
-                ],
-            )
+            blank = _no_contact if story.account_level_only else _as_is
+            if not story.account_level_only:
+                files.write(
+                    "contacts",
+                    [
+                        (p.contact_id, account.account_id, p.name, p.email, p.role, p.left_at)
+                        for p in people
+                    ],
+                )
             files.rows["usage"] += write_usage(
                 files.handles["usage"],
                 account,
@@ -251,12 +258,20 @@ def generate_portfolio(
                 window,
                 rng,
                 density=usage_density,
+                account_level=story.account_level_only,
             )
-            files.write("tickets", activity.tickets(account, trajectory, people, window, rng))
+            files.write(
+                "tickets", blank(activity.tickets(account, trajectory, people, window, rng))
+            )
             touch_rows, qbrs = activity.touchpoints(account, trajectory, people, window, rng)
-            files.write("touchpoints", touch_rows)
-            files.write("surveys", activity.surveys(account, trajectory, people, window, rng, qbrs))
-            files.write("invoices", activity.invoices(account, trajectory, window, rng))
+            files.write("touchpoints", blank(touch_rows))
+            survey_rows = activity.surveys(account, trajectory, people, window, rng, qbrs)
+            if story.surveys:
+                files.write("surveys", blank(survey_rows))
+            files.write(
+                "invoices",
+                activity.invoices(account, trajectory, window, rng, story.billing_months),
+            )
             _count_fates(account, window, fates)
             if progress is not None and (index % 10 == 9 or index == accounts - 1):
                 progress(index + 1, accounts)
@@ -279,7 +294,17 @@ def generate_portfolio(
         renewed=fates["renewed"],
         seconds=time.perf_counter() - started,
         files=dict(files.paths),
+        scenario=story.name,
     )
+
+
+def _as_is(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    return rows
+
+
+def _no_contact(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """Tickets, touchpoints and surveys without their contact (column 2 in each)."""
+    return [(*row[:2], "", *row[3:]) for row in rows]
 
 
 def _count_fates(account: AccountPlan, window: Window, fates: Counter[str]) -> None:

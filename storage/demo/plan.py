@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from storage.demo.calendar import Window
+from storage.demo.episodes import Episode
+from storage.demo.scenarios import CHURN_STORIES, Scenario, resolve_scenario
 from storage.demo.vocab import PLANS
 
 SEGMENTS = ("enterprise", "mid_market", "smb")
@@ -38,8 +40,6 @@ TERMS = {
 CHURN_AT_RENEWAL = {"enterprise": 0.13, "mid_market": 0.22, "smb": 0.3}
 CONTRACT_AT_RENEWAL = 0.09
 GROWER_SHARE = 0.2
-NO_WARNING_SHARE = 0.1
-MID_TERM_SHARE = 0.08
 
 # Symptoms a stretch of trouble can show, with the odds each appears when an account is
 # heading for churn. Dips and contractions show each with lower odds.
@@ -81,22 +81,6 @@ class Term:
 
 
 @dataclass
-class Episode:
-    """A stretch of trouble: symptoms ramp up from `start` to `peak`, then fade by `end`.
-
-    `onsets` delays each symptom within the ramp so they do not all move together.
-    """
-
-    kind: str  # "churn", "contraction", "dip"
-    start: int  # day numbers of the window (may lie outside it)
-    peak: int
-    end: int
-    depth: float
-    shape: float  # >1: slow start, <1: early drop
-    symptoms: dict[str, float]  # symptom -> onset as a fraction of the ramp
-
-
-@dataclass
 class LifecycleRow:
     occurred_at: dt.datetime
     kind: str
@@ -132,6 +116,7 @@ class AccountPlan:
     onboarding_late: bool = False
     milestones: dict[str, dt.date] = field(default_factory=dict)
     expansions: list[dt.date] = field(default_factory=list)
+    seasonal: bool = False  # usage dips over the holidays and in summer (scenario `seasonal`)
 
     @property
     def first_day(self) -> dt.date:
@@ -211,12 +196,15 @@ def plan_account(
     identity: dict[str, str],
     window: Window,
     rng: np.random.Generator,
+    scenario: Scenario | None = None,
 ) -> AccountPlan:
-    """Draw one account's story. `identity` holds name, domain, segment, industry, owner."""
+    """Draw one account's story. `identity` holds name, domain, segment, industry, owner;
+    `scenario` changes how the story goes (None: the default book)."""
+    story = resolve_scenario(scenario)
     segment = identity["segment"]
     created = (
         window.start - dt.timedelta(days=int(rng.integers(30, 1100)))
-        if rng.random() < 0.6
+        if rng.random() < 1.0 - story.created_in_window_share
         else window.start + dt.timedelta(days=int(rng.integers(0, max(1, window.days - 20))))
     )
     plan = PLANS[segment][int(rng.integers(3))]
@@ -238,9 +226,11 @@ def plan_account(
         demanding=bool(rng.random() < 0.25),
         occupancy=float(rng.uniform(0.45, 0.8)),
     )
+    if story.seasonal_share > 0:
+        account.seasonal = bool(rng.random() < story.seasonal_share)
     _plan_onboarding(account, window, rng)
-    _plan_contracts(account, window, rng)
-    _plan_dips(account, window, rng)
+    _plan_contracts(account, window, rng, story)
+    _plan_dips(account, window, rng, story)
     return account
 
 
@@ -264,7 +254,9 @@ def _plan_onboarding(account: AccountPlan, window: Window, rng: np.random.Genera
             )
 
 
-def _plan_contracts(account: AccountPlan, window: Window, rng: np.random.Generator) -> None:
+def _plan_contracts(
+    account: AccountPlan, window: Window, rng: np.random.Generator, story: Scenario
+) -> None:
     """Walk the contracts from creation to past the window, deciding each renewal."""
     segment = account.segment
     terms, odds = TERMS[segment]
@@ -279,6 +271,8 @@ def _plan_contracts(account: AccountPlan, window: Window, rng: np.random.Generat
     account.growth_start = seats * float(rng.uniform(0.45, 0.65))
     while True:
         months = int(rng.choice(terms, p=odds))
+        if n == 0 and story.first_term_months:
+            months = story.first_term_months
         end = _add_months(start, months) - dt.timedelta(days=1)
         n += 1
         term = Term(f"{account.account_id}-c{n}", start, end, arr, seats, account.plan)
@@ -334,11 +328,11 @@ def _plan_contracts(account: AccountPlan, window: Window, rng: np.random.Generat
             churn_on = end
             # A few leave mid-term, though never before the window (they would not be in it).
             earliest = max(term.start + dt.timedelta(days=120), window.start + dt.timedelta(30))
-            if rng.random() < MID_TERM_SHARE and (end - earliest).days > 60:
+            if rng.random() < story.mid_term_share and (end - earliest).days > 60:
                 churn_on = earliest + dt.timedelta(
                     days=int(rng.integers(0, (end - earliest).days - 30))
                 )
-            _plan_churn(account, churn_on, arr, window, rng)
+            _plan_churn(account, churn_on, arr, window, rng, story)
             return
         if end > window.end:
             if not account.grower and draw < churn_odds + CONTRACT_AT_RENEWAL:
@@ -398,11 +392,20 @@ def _expansion_day(
 
 
 def _plan_churn(
-    account: AccountPlan, churn_on: dt.date, arr: float, window: Window, rng: np.random.Generator
+    account: AccountPlan,
+    churn_on: dt.date,
+    arr: float,
+    window: Window,
+    rng: np.random.Generator,
+    story: Scenario,
 ) -> None:
     day = window.day(churn_on)
     symptoms: dict[str, float] = {}
-    if rng.random() >= NO_WARNING_SHARE:
+    if story.churn_story is not None:
+        episode = CHURN_STORIES[story.churn_story](day, rng)
+        account.episodes.append(episode)
+        symptoms = episode.symptoms
+    elif rng.random() >= story.no_warning_share:
         # Most warnings start early (lead skewed towards 150 days), a few only weeks before.
         lead = 45 + int(round(105 * rng.beta(3.0, 1.0)))
         # The trouble builds over the first half or so of the lead, then the account
@@ -444,12 +447,14 @@ def _plan_contraction_warning(
     )
 
 
-def _plan_dips(account: AccountPlan, window: Window, rng: np.random.Generator) -> None:
+def _plan_dips(
+    account: AccountPlan, window: Window, rng: np.random.Generator, story: Scenario
+) -> None:
     """Healthy stretches interrupted by a dip that recovers (none inside a churn warning)."""
     busy = [(e.start - 30, e.end + 30) for e in account.episodes]
     if account.grower:
         return
-    expected = 0.6 * window.days / 365
+    expected = story.dips_per_year * window.days / 365
     for _ in range(int(rng.poisson(expected))):
         length = int(rng.integers(30, 101))
         start = int(rng.integers(-20, window.days))
@@ -457,5 +462,5 @@ def _plan_dips(account: AccountPlan, window: Window, rng: np.random.Generator) -
         if any(start < b and end > a for a, b in busy):
             continue
         peak = start + int(length * rng.uniform(0.35, 0.65))
-        account.episodes.append(_episode("dip", start, peak, end, rng, (0.3, 0.85), 0.55))
+        account.episodes.append(_episode("dip", start, peak, end, rng, story.dip_depth, 0.55))
         busy.append((start - 30, end + 30))

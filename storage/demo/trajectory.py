@@ -12,7 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from storage.demo.calendar import Window
-from storage.demo.plan import SYMPTOMS, AccountPlan, Episode
+from storage.demo.episodes import Episode
+from storage.demo.plan import SYMPTOMS, AccountPlan
 
 
 @dataclass
@@ -88,6 +89,13 @@ def render(account: AccountPlan, window: Window, rng: np.random.Generator) -> Tr
         progress = np.clip((days - window.day(account.first_day)) / max(span, 1), 0.0, 1.0)
         ramp = start_level + (1.0 - start_level) * progress
     engagement = account.engagement * ramp * noise * (1.0 - 0.8 * symptoms["usage"])
+    if account.seasonal:
+        from storage.demo.scenarios import seasonal_factor
+
+        dates = [window.date(i) for i in range(n)]
+        engagement = engagement * seasonal_factor(
+            np.array([d.month for d in dates]), np.array([d.day for d in dates])
+        )
     return Trajectory(
         live=live,
         seats=seats,

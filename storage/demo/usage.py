@@ -63,8 +63,10 @@ def write_usage(
     rng: np.random.Generator,
     *,
     density: float = 1.0,
+    account_level: bool = False,
 ) -> int:
-    """Write the account's usage rows to `out` (CSV, no header); return how many."""
+    """Write the account's usage rows to `out` (CSV, no header); return how many.
+    `account_level`: every row without its contact (a product that logs accounts only)."""
     first, last = trajectory.first, trajectory.last
     users = [p for p in people if p.activity > 0 and p.end > p.start]
     if last <= first:
@@ -156,6 +158,8 @@ def write_usage(
     second = np.concatenate(parts_s)
     order = np.lexsort((event, cell_u, second, cell_d))
     ids = [p.contact_id for p in users] + [""]  # index -1 is the account itself
+    if account_level:
+        ids = [""] * len(ids)
     dates = window.date_strings
     clock = clock_strings()
     prefix = account.account_id + ","

@@ -6,8 +6,9 @@ A `RestSource` walks an API's pages with httpx (cursor or page-number pagination
 supplies. `import_from_api` then feeds those rows through `import_rows`, so an API pull
 gets exactly the validation, upsert and counts of a file.
 
-A vendor connector is a `RestSource` with a base URL, auth headers, a pagination and a
-`map_record` (e.g. a support desk's ticket → our `tickets` row).
+A vendor connector (storage/connectors/) is a `RestSource` per object with a base URL,
+auth headers, a pagination (a cursor in the query or, for POST searches, in the JSON body;
+page numbers; or the next page's link) and a `map_record`; `csbot sync` runs them.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import json
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 from sqlalchemy import Engine
@@ -31,7 +32,39 @@ MapRecord = Callable[[Record], Mapping[str, Any] | None]
 
 
 class SourceError(Exception):
-    """The API could not be read (after retries, or with a non-retryable status)."""
+    """The API could not be read (after retries, or with a non-retryable status); the
+    message names the request and, when the API said why, its own words."""
+
+
+def api_message(response: httpx.Response) -> str:
+    """What the API said went wrong, from the error shapes of the APIs csbot reads:
+    HubSpot `{"message"}`, Stripe `{"error": {"message"}}`, Zendesk `{"error",
+    "description"}`, Salesforce `[{"message", "errorCode"}]`. Empty when it said nothing."""
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:200].strip()
+    if isinstance(body, list) and body and isinstance(body[0], Mapping):
+        body = body[0]
+    if not isinstance(body, Mapping):
+        return ""
+    error = body.get("error")
+    if isinstance(error, Mapping):
+        return str(error.get("message") or error.get("title") or "")
+    for key in ("message", "error_description", "description", "details", "error"):
+        if isinstance(body.get(key), str) and body[key]:
+            return str(body[key])
+    return ""
+
+
+def retry_after(response: httpx.Response) -> float | None:
+    """Seconds the API asks us to wait: `Retry-After` (or HubSpot's and Stripe's
+    rate-limit headers), None when it does not say."""
+    text = response.headers.get("retry-after", "").strip()
+    try:
+        return max(0.0, float(text)) if text else None
+    except ValueError:
+        return None
 
 
 def _records_at(body: Any, path: str) -> list[Record]:
@@ -41,6 +74,12 @@ def _records_at(body: Any, path: str) -> list[Record]:
     if not isinstance(value, list):
         raise SourceError(f"response has no list at {path!r}")
     return value
+
+
+class Pagination(Protocol):
+    """Walks an endpoint's pages: `fetch(params, path=None)` returns one page's body."""
+
+    def pages(self, fetch: Callable[..., Any]) -> Iterator[list[Record]]: ...
 
 
 @dataclass(frozen=True)
@@ -53,14 +92,12 @@ class CursorPagination:
     limit_param: str | None = "limit"
     limit: int = 100
 
-    def pages(self, fetch: Callable[[dict[str, Any]], Any]) -> Iterator[list[Record]]:
+    def pages(self, fetch: Callable[..., Any]) -> Iterator[list[Record]]:
         params: dict[str, Any] = {self.limit_param: self.limit} if self.limit_param else {}
         while True:
             body = fetch(params)
             yield _records_at(body, self.records)
-            cursor: Any = body
-            for part in self.next_cursor.split("."):
-                cursor = cursor.get(part) if isinstance(cursor, Mapping) else None
+            cursor = _at(body, self.next_cursor)
             if not cursor:
                 return
             params = {**params, self.cursor_param: cursor}
@@ -76,7 +113,7 @@ class PagePagination:
     size: int = 100
     first_page: int = 1
 
-    def pages(self, fetch: Callable[[dict[str, Any]], Any]) -> Iterator[list[Record]]:
+    def pages(self, fetch: Callable[..., Any]) -> Iterator[list[Record]]:
         page = self.first_page
         while True:
             records = _records_at(
@@ -88,6 +125,32 @@ class PagePagination:
             page += 1
 
 
+@dataclass(frozen=True)
+class NextLinkPagination:
+    """Follow the next page's URL or path the body gives (Salesforce's `nextRecordsUrl`,
+    Zendesk's `after_url`, Stripe-style `links.next`) until it is empty or `done` is true."""
+
+    records: str = "records"
+    next_link: str = "nextRecordsUrl"
+    done: str | None = None
+
+    def pages(self, fetch: Callable[..., Any]) -> Iterator[list[Record]]:
+        body = fetch({})
+        while True:
+            yield _records_at(body, self.records)
+            link = _at(body, self.next_link)
+            if not link or (self.done is not None and _at(body, self.done)):
+                return
+            body = fetch({}, str(link))
+
+
+def _at(body: Any, path: str) -> Any:
+    value = body
+    for part in path.split("."):
+        value = value.get(part) if isinstance(value, Mapping) else None
+    return value
+
+
 @dataclass
 class RestSource:
     """One paginated endpoint of a REST API, mapped to one contract entity."""
@@ -96,7 +159,7 @@ class RestSource:
     path: str
     entity: str
     map_record: MapRecord
-    pagination: CursorPagination | PagePagination = field(default_factory=CursorPagination)
+    pagination: Pagination = field(default_factory=CursorPagination)
     headers: Mapping[str, str] = field(default_factory=dict)
     params: Mapping[str, Any] = field(default_factory=dict)
     timeout: float = 30.0
@@ -105,32 +168,46 @@ class RestSource:
     max_backoff: float = 30.0
     sleep: Callable[[float], None] = time.sleep
     transport: httpx.BaseTransport | None = None
+    method: str = "GET"
+    body: Mapping[str, Any] = field(default_factory=dict)
     requests_made: int = 0
+    retries: int = 0
 
-    def _fetch(self, client: httpx.Client, params: dict[str, Any]) -> Any:
-        """GET one page, retrying what a retry can fix."""
-        query = {**self.params, **params}
+    def _fetch(self, client: httpx.Client, params: dict[str, Any], path: str | None = None) -> Any:
+        """One page (GET with `params` in the query; POST with them in the JSON body),
+        retrying what a retry can fix. `path` overrides the source's (a next-page URL)."""
+        target = path or self.path
+        if self.method == "GET":
+            query = {**self.params, **params} if path is None else params
+            request: dict[str, Any] = {"params": query}
+        else:
+            request = {"params": dict(self.params), "json": {**dict(self.body), **params}}
+        if not request["params"]:
+            del request["params"]  # httpx would drop a query written in the path
         for attempt in range(1, self.max_attempts + 1):
             delay = min(self.max_backoff, self.backoff * 2 ** (attempt - 1))
             self.requests_made += 1
             try:
-                response = client.get(self.path, params=query)
+                response = client.request(self.method, target, **request)
             except (httpx.TimeoutException, httpx.TransportError) as error:
                 if attempt == self.max_attempts:
                     raise SourceError(
-                        f"GET {self.path}: {error!r} after {attempt} attempts"
+                        f"{self.method} {target}: {error!r} after {attempt} attempts"
                     ) from error
                 self.sleep(delay)
                 continue
             if response.status_code in RETRY_STATUSES and attempt < self.max_attempts:
-                retry_after = response.headers.get("retry-after", "")
-                if retry_after.isdigit():
-                    delay = min(self.max_backoff, float(retry_after))
+                asked = retry_after(response)
+                if asked is not None:
+                    delay = min(self.max_backoff, asked)
+                self.retries += 1
                 self.sleep(delay)
                 continue
             if response.status_code >= 400:
+                said = api_message(response)
                 raise SourceError(
-                    f"GET {response.url}: HTTP {response.status_code} after {attempt} attempts"
+                    f"{self.method} {response.url}: HTTP {response.status_code} after {attempt} attempts"
+                    + (f": {said}" if said else "")
                 )
             try:
                 return response.json()
@@ -146,7 +223,9 @@ class RestSource:
             timeout=self.timeout,
             transport=self.transport,
         ) as client:
-            for page in self.pagination.pages(lambda params: self._fetch(client, params)):
+            for page in self.pagination.pages(
+                lambda params, path=None: self._fetch(client, params, path)
+            ):
                 yield from page
 
     def rows(self) -> Iterator[Mapping[str, Any]]:

@@ -1,8 +1,11 @@
 """The data contract as data: every file, its columns, their types, enums and keys.
 
-This module is the single place the contract is defined. The importer, the HTTP endpoint,
-the connectors and the tests read it; docs/data-contract.md describes the same table.
-Column lengths come from the SQLModel tables so the two cannot drift apart.
+The tables in storage/models/contract.py are the source: every file's columns, their order,
+kinds (text, date, datetime, number, integer), which are required, defaults, lengths and
+keys are read from them. This module adds only what a table cannot say: the closed value
+lists, numeric bounds, checks across columns, and which columns hold money (converted to
+the reporting currency when a file has a `currency` column). The importer, the HTTP
+endpoint, the connectors and the tests read it; docs/data-contract.md describes it.
 """
 
 from __future__ import annotations
@@ -10,7 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
+from sqlalchemy import types as sa_types
 from sqlmodel import SQLModel
 
 from storage.models.contract import (
@@ -57,7 +62,25 @@ class Column:
     maximum: float | None = None
     references_account: bool = False
     max_length: int | None = None
+    shape: str = ""
+    """Text shapes: "owner" (an email, matched case-insensitively), "email" (lower-cased),
+    "name" (surrounding spaces trimmed)."""
 
+
+@dataclass(frozen=True)
+class Rule:
+    """What the table cannot say about one column (None: as the table says)."""
+
+    choices: tuple[str, ...] = ()
+    minimum: float | None = None
+    maximum: float | None = None
+    required: bool | None = None
+    default: str | float | None = None
+    shape: str = ""
+
+
+CURRENCY = "currency"
+"""The optional column naming the currency of a row's money columns (ISO 4217)."""
 
 RowCheck = Callable[[Mapping[str, object]], "tuple[str, str] | None"]
 """A check across columns of one converted row: returns (column, problem) or None."""
@@ -72,10 +95,16 @@ class Entity:
     columns: tuple[Column, ...]
     key: tuple[str, ...]
     row_check: RowCheck | None = None
+    money: tuple[str, ...] = ()
+    """Money columns: in the reporting currency once stored (see `currency`)."""
     column_names: tuple[str, ...] = field(init=False)
+    read_names: tuple[str, ...] = field(init=False)
+    """What readers take from a file: the columns, then `currency` when there is money."""
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "column_names", tuple(c.name for c in self.columns))
+        names = tuple(c.name for c in self.columns)
+        object.__setattr__(self, "column_names", names)
+        object.__setattr__(self, "read_names", names + ((CURRENCY,) if self.money else ()))
 
     @property
     def table_name(self) -> str:
@@ -86,18 +115,51 @@ class Entity:
         return tuple(c.name for c in self.columns if c.required)
 
 
-def _with_lengths(table: type[SQLModel], columns: tuple[Column, ...]) -> tuple[Column, ...]:
-    """Copy each text column's length limit from the table definition."""
-    sa_columns = table.__table__.c  # type: ignore[attr-defined]
-    out = []
-    for column in columns:
-        length = getattr(sa_columns[column.name].type, "length", None)
-        out.append(
-            Column(**{**column.__dict__, "max_length": length})
-            if column.kind in (Kind.TEXT, Kind.ENUM)
-            else column
+_KINDS: dict[type, Kind] = {
+    sa_types.DateTime: Kind.DATETIME,
+    sa_types.Date: Kind.DATE,
+    sa_types.Float: Kind.NUMBER,
+    sa_types.Integer: Kind.INTEGER,
+}
+
+
+def _kind_of(sa_column: Any) -> Kind:
+    for sa_type, kind in _KINDS.items():
+        if isinstance(sa_column.type, sa_type):
+            return kind
+    return Kind.TEXT
+
+
+def _columns_of(table: type[SQLModel], rules: Mapping[str, Rule]) -> tuple[Column, ...]:
+    """Every column of `table`, in its order: name, kind, required, default and length
+    from the table; choices, bounds and references from `rules`."""
+    columns = []
+    for sa_column in table.__table__.c:  # type: ignore[attr-defined]
+        rule = rules.get(sa_column.name, Rule())
+        default = sa_column.default.arg if sa_column.default is not None else None
+        kind = Kind.ENUM if rule.choices else _kind_of(sa_column)
+        columns.append(
+            Column(
+                sa_column.name,
+                kind,
+                required=rule.required
+                if rule.required is not None
+                else not sa_column.nullable and default is None,
+                choices=rule.choices,
+                default=rule.default if rule.default is not None else default,
+                minimum=rule.minimum,
+                maximum=rule.maximum,
+                references_account=sa_column.name == "account_id" and table is not Account,
+                max_length=getattr(sa_column.type, "length", None)
+                if kind in (Kind.TEXT, Kind.ENUM)
+                else None,
+                shape=rule.shape,
+            )
         )
-    return tuple(out)
+    unknown = set(rules) - {c.name for c in columns}
+    if unknown:
+        raise ValueError(f"{table.__name__}: rules for unknown columns {sorted(unknown)}")
+    return tuple(columns)
 
 
 def _contract_dates(row: Mapping[str, object]) -> tuple[str, str] | None:
@@ -121,14 +183,17 @@ def _survey_score(row: Mapping[str, object]) -> tuple[str, str] | None:
 def _entity(
     name: str,
     table: type[SQLModel],
-    key: tuple[str, ...],
-    *columns: Column,
+    rules: Mapping[str, Rule] | None = None,
+    *,
     row_check: RowCheck | None = None,
+    money: tuple[str, ...] = (),
 ) -> Entity:
-    return Entity(name, table, _with_lengths(table, columns), key, row_check)
+    """The entity loading into `table`; its key is the table's primary key."""
+    key = tuple(c.name for c in table.__table__.primary_key.columns)  # type: ignore[attr-defined]
+    return Entity(name, table, _columns_of(table, rules or {}), key, row_check, money)
 
 
-ACCOUNT = Column("account_id", required=True, references_account=True)
+NAME = Rule(shape="name")
 
 ENTITIES: dict[str, Entity] = {
     entity.name: entity
@@ -136,107 +201,43 @@ ENTITIES: dict[str, Entity] = {
         _entity(
             "accounts",
             Account,
-            ("account_id",),
-            Column("account_id", required=True),
-            Column("name", required=True),
-            Column("segment", Kind.ENUM, choices=SEGMENTS),
-            Column("industry"),
-            Column("owner"),
-            Column("created_at", Kind.DATETIME),
-            Column("plan"),
+            {"segment": Rule(choices=SEGMENTS), "name": NAME, "owner": Rule(shape="owner")},
         ),
         _entity(
             "contracts",
             Contract,
-            ("contract_id",),
-            Column("contract_id", required=True),
-            ACCOUNT,
-            Column("start_date", Kind.DATE, required=True),
-            Column("end_date", Kind.DATE, required=True),
-            Column("arr", Kind.NUMBER, required=True),
-            Column("seats", Kind.INTEGER, minimum=0),
-            Column("plan"),
+            {"seats": Rule(minimum=0)},
             row_check=_contract_dates,
+            money=("arr",),
         ),
         _entity(
             "contacts",
             Contact,
-            ("contact_id",),
-            Column("contact_id", required=True),
-            ACCOUNT,
-            Column("name"),
-            Column("email"),
-            Column("role", Kind.ENUM, choices=CONTACT_ROLES),
-            Column("left_at", Kind.DATETIME),
+            {"role": Rule(choices=CONTACT_ROLES), "name": NAME, "email": Rule(shape="email")},
         ),
-        _entity(
-            "usage",
-            UsageEvent,
-            ("account_id", "contact_id", "timestamp", "event"),
-            ACCOUNT,
-            Column("contact_id", default=""),
-            Column("timestamp", Kind.DATETIME, required=True),
-            Column("event", required=True),
-            Column("quantity", Kind.NUMBER, default=1.0),
-        ),
+        _entity("usage", UsageEvent),
         _entity(
             "tickets",
             Ticket,
-            ("ticket_id",),
-            Column("ticket_id", required=True),
-            ACCOUNT,
-            Column("contact_id"),
-            Column("opened_at", Kind.DATETIME, required=True),
-            Column("closed_at", Kind.DATETIME),
-            Column("priority", Kind.ENUM, choices=TICKET_PRIORITIES),
-            Column("subject"),
-            Column("body"),
-            Column("csat", Kind.INTEGER, minimum=1, maximum=5),
+            {
+                "priority": Rule(choices=TICKET_PRIORITIES),
+                "csat": Rule(minimum=1, maximum=5),
+            },
         ),
         _entity(
-            "surveys",
-            SurveyResponse,
-            ("response_id",),
-            Column("response_id", required=True),
-            ACCOUNT,
-            Column("contact_id"),
-            Column("submitted_at", Kind.DATETIME, required=True),
-            Column("kind", Kind.ENUM, required=True, choices=SURVEY_KINDS),
-            Column("score", Kind.NUMBER, required=True),
-            Column("comment"),
-            row_check=_survey_score,
+            "surveys", SurveyResponse, {"kind": Rule(choices=SURVEY_KINDS)}, row_check=_survey_score
         ),
         _entity(
             "touchpoints",
             Touchpoint,
-            ("touchpoint_id",),
-            Column("touchpoint_id", required=True),
-            ACCOUNT,
-            Column("contact_id"),
-            Column("occurred_at", Kind.DATETIME, required=True),
-            Column("kind", Kind.ENUM, required=True, choices=TOUCHPOINT_KINDS),
-            Column("status", Kind.ENUM, choices=TOUCHPOINT_STATUSES, default="held"),
+            {"kind": Rule(choices=TOUCHPOINT_KINDS), "status": Rule(choices=TOUCHPOINT_STATUSES)},
         ),
-        _entity(
-            "invoices",
-            Invoice,
-            ("invoice_id",),
-            Column("invoice_id", required=True),
-            ACCOUNT,
-            Column("issued_at", Kind.DATETIME),
-            Column("due_at", Kind.DATETIME, required=True),
-            Column("paid_at", Kind.DATETIME),
-            Column("amount", Kind.NUMBER, required=True),
-        ),
+        _entity("invoices", Invoice, money=("amount",)),
         _entity(
             "lifecycle",
             LifecycleEvent,
-            ("account_id", "occurred_at", "kind", "detail"),
-            ACCOUNT,
-            Column("occurred_at", Kind.DATETIME, required=True),
-            Column("kind", Kind.ENUM, required=True, choices=LIFECYCLE_KINDS),
-            Column("arr_change", Kind.NUMBER),
-            Column("detail", default=""),
+            {"kind": Rule(choices=LIFECYCLE_KINDS)},
+            money=("arr_change",),
         ),
     )
 }

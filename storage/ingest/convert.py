@@ -22,6 +22,7 @@ from operator import add, attrgetter, getitem, methodcaller
 
 from storage.clock import utc_naive
 from storage.ingest.contract import Column, Kind
+from storage.ingest.mapping import DEFAULT, EMAIL, Mapping
 
 Stored = str | float | int | None
 
@@ -138,27 +139,102 @@ def _range_problem(low: float, high: float, value: float) -> str:
     return f"must be between {low:g} and {high:g} (got {value:g})"
 
 
+def _formatted(
+    iso: Callable[[str], str], formats: Sequence[str], as_date: bool
+) -> Callable[[str], str]:
+    """ISO first, then the mapping's strftime formats (e.g. %d/%m/%Y)."""
+
+    def parse(text: str) -> str:
+        try:
+            return iso(text)
+        except Invalid as error:
+            for fmt in formats:
+                try:
+                    value = dt.datetime.strptime(text.strip(), fmt)
+                except ValueError:
+                    continue
+                return value.date().isoformat() if as_date else value.isoformat(" ", "microseconds")
+            shown = " or ".join(formats)
+            raise Invalid(f"{error} (nor in the mapping's format {shown})") from None
+
+    return parse
+
+
+def _separated(
+    parse: Callable[[str], Stored], thousands: str, decimal: str
+) -> Callable[[str], Stored]:
+    """Numbers written with the mapping's separators: `1.234,5` with thousands "." and
+    decimal ",". Only used when the mapping names them."""
+
+    def normalise(text: str) -> Stored:
+        plain = text.strip().replace(thousands, "") if thousands else text.strip()
+        return parse(plain.replace(decimal, ".") if decimal != "." else plain)
+
+    return normalise
+
+
+def _owner(text: str) -> str:
+    email = text.strip().lower()
+    if email and not EMAIL.match(email):
+        raise Invalid(
+            f"not an email address: {text!r} (owners are matched to Slack users by email)"
+        )
+    return email
+
+
+_SHAPES: dict[str, Callable[[str], str]] = {
+    "owner": _owner,
+    "email": lambda text: text.strip().lower(),
+    "name": str.strip,
+}
+
+
 class ColumnConverter:
     """Parses and checks one column; `known_accounts` is read at call time (it grows as
-    the accounts file of the same import is loaded)."""
+    the accounts file of the same import is loaded). `mapping` adds date and number
+    formats and value aliases (enums always match case-insensitively)."""
 
-    def __init__(self, column: Column, known_accounts: set[str]) -> None:
+    def __init__(
+        self,
+        column: Column,
+        known_accounts: set[str],
+        mapping: Mapping = DEFAULT,
+        entity: str = "",
+    ) -> None:
         self.column = column
         self.known_accounts = known_accounts
         self._low, self._high = _bounds(column)
         self._ranged = not (math.isinf(self._low) and math.isinf(self._high))
         self._choices = frozenset(column.choices)
+        formats = mapping.formats
+        dates = [f for f in (formats.date, formats.datetime) if f]
+        times = [f for f in (formats.datetime, formats.date) if f]
         parsers: dict[Kind, Callable[[str], Stored]] = {
-            Kind.DATETIME: parse_datetime,
-            Kind.DATE: parse_date,
+            Kind.DATETIME: _formatted(parse_datetime, times, False) if times else parse_datetime,
+            Kind.DATE: _formatted(parse_date, dates, True) if dates else parse_date,
             Kind.NUMBER: parse_number,
             Kind.INTEGER: parse_integer,
         }
+        if formats.thousands or formats.decimal != ".":
+            for kind in (Kind.NUMBER, Kind.INTEGER):
+                parsers[kind] = _separated(parsers[kind], formats.thousands, formats.decimal)
         self._parse = parsers.get(column.kind)
+        self._shape = _SHAPES.get(column.shape)
+        self._aliases: dict[str, str] = {}
+        if column.kind is Kind.ENUM:
+            self._aliases = {choice.lower(): choice for choice in column.choices}
+            self._aliases.update(
+                {
+                    str(key).strip().lower(): str(value)
+                    for key, value in mapping.values.get(f"{entity}.{column.name}", {}).items()
+                }
+            )
 
     # -- the definition -------------------------------------------------------------
     def value(self, text: str) -> Stored:
         column = self.column
+        if self._shape is not None:
+            text = self._shape(text)
         if text == "":
             if column.required:
                 raise Invalid("missing required value")
@@ -170,6 +246,8 @@ class ColumnConverter:
             return parsed
         if column.max_length is not None and len(text) > column.max_length:
             raise Invalid(f"longer than {column.max_length} characters")
+        if column.kind is Kind.ENUM and text not in self._choices:
+            text = self._aliases.get(text.strip().lower(), text)
         if column.kind is Kind.ENUM and text not in self._choices:
             raise Invalid(f"unknown value {text!r} (expected one of: {', '.join(column.choices)})")
         if column.references_account and text not in self.known_accounts:
@@ -184,6 +262,11 @@ class ColumnConverter:
         if has_empty and column.required:
             raise Invalid("missing required value")
         kind = column.kind
+        if self._shape is not None:
+            texts = list(map(self._shape, texts))  # a bad owner raises: row by row then
+            has_empty = "" in texts
+            if has_empty and column.required:
+                raise Invalid("missing required value")
         if kind is Kind.TEXT or kind is Kind.ENUM:
             if column.max_length is not None and max(map(len, texts)) > column.max_length:
                 raise Invalid("too long")

@@ -8,6 +8,7 @@ Memory stays flat in file size: rows flow through in batches.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -17,11 +18,15 @@ from sqlalchemy import Engine, text
 
 from storage.gc_pause import gc_paused
 from storage.ingest.contract import ENTITIES, FORMATS, REQUIRED_FILES, Entity, entity_named
+from storage.ingest.mapping import DEFAULT, Mapping, MappingError, load_mapping
 from storage.ingest.problems import ROW, ContractViolation, Problem
 from storage.ingest.readers import JsonLinesSource, Source, open_source
 from storage.ingest.rejects import RejectsFile
 from storage.ingest.validate import BatchValidator
 from storage.ingest.writers import make_writer
+
+MAPPING_FILE = "mapping.yml"
+"""A mapping file an export directory may carry for itself."""
 
 MAX_KEPT_PROBLEMS = 1_000
 """Problems kept per file for display; `problem_count` always has the full count."""
@@ -107,14 +112,37 @@ class ImportReport:
         return [*self.warnings, *(w for report in self.files for w in report.warnings)]
 
 
+def _mapping_problem(line: str) -> Problem:
+    """`file:line: problem` from a MappingError as a Problem (the file named as given)."""
+    found = re.match(r"^(.*?):(\d+): (.*)$", line)
+    if found is None:
+        return Problem(MAPPING_FILE, 0, ROW, line)
+    return Problem(Path(found[1]).name, int(found[2]), "mapping", found[3])
+
+
 def load_account_ids(engine: Engine) -> set[str]:
     """Known account ids (the accounts table is small: one row per customer)."""
     with engine.connect() as connection:
         return set(connection.execute(text("SELECT account_id FROM accounts")).scalars())
 
 
+def _why_skipped(name: str, expected: set[str]) -> str | None:
+    """Why a file that looks like data is not imported, said so it can be fixed (None for
+    files that are clearly something else, e.g. a database next to the exports)."""
+    stem = name.partition(".")[0].lower()
+    if name.lower() in expected:
+        return f"not imported: file names are lower case ({name.lower()})"
+    if f"{stem}.csv" in expected:
+        return f"not imported: only .csv and .jsonl are read (rename it {stem}.csv or {stem}.jsonl)"
+    if name.lower().endswith((".csv", ".jsonl")):
+        return "not a contract file, ignored"
+    return None
+
+
 def discover(directory: Path) -> tuple[list[tuple[Entity, Path]], list[str]]:
-    """Contract files in `directory`, in dependency order, and warnings for other files."""
+    """Contract files in `directory`, in dependency order, and a warning naming every other
+    file that looks like data: another case (contracts.CSV), another extension
+    (contacts.txt, usage.csv.bak), any other .csv or .jsonl."""
     found: list[tuple[Entity, Path]] = []
     expected: set[str] = set()
     for entity in ENTITIES.values():
@@ -123,11 +151,12 @@ def discover(directory: Path) -> tuple[list[tuple[Entity, Path]], list[str]]:
             expected.add(path.name)
             if path.is_file():
                 found.append((entity, path))
-    warnings = [
-        f"{path.name}: not a contract file, ignored"
-        for path in sorted(directory.iterdir())
-        if path.is_file() and path.suffix in (".csv", ".jsonl") and path.name not in expected
-    ]
+    warnings = []
+    for path in sorted(directory.iterdir()):
+        if path.is_file() and not path.name.startswith(".") and path.name not in expected:
+            why = _why_skipped(path.name, expected)
+            if why is not None:
+                warnings.append(f"{path.name}: {why}")
     return found, warnings
 
 
@@ -139,16 +168,28 @@ def import_directory(
     rejects_dir: Path | str | None = None,
     progress: Progress | None = None,
     file_progress: FileProgress | None = None,
+    mapping: Mapping | None = None,
 ) -> ImportReport:
     """Import every contract file in `path`. Problems are in the report (nothing raised
     for bad rows); NotADirectoryError if `path` is not a directory.
 
     `progress(done, total)` follows bytes over the whole import; `file_progress` gets a
-    `ProgressUpdate` per file and batch (the CLI draws one bar per large file)."""
+    `ProgressUpdate` per file and batch (the CLI draws one bar per large file).
+
+    `mapping` (docs/mapping.md) says how the files' values, dates, numbers, currencies and
+    encoding read; without one, a `mapping.yml` in the directory is used when present."""
     directory = Path(path)
     if not directory.is_dir():
         raise NotADirectoryError(f"{directory}: not a directory")
     report = ImportReport(directory)
+    if mapping is None:
+        try:
+            mapping = load_mapping(
+                directory / MAPPING_FILE if (directory / MAPPING_FILE).is_file() else None
+            )
+        except MappingError as error:
+            report.problems.extend(_mapping_problem(text) for text in error.problems)
+            return report
     found, report.warnings = discover(directory)
     if not found:
         names = ", ".join(f"{name}.csv" for name in ENTITIES)
@@ -173,14 +214,20 @@ def import_directory(
     if progress is not None:
         progress(0.0, total)
     for entity, file in found:
-        source = open_source(file, entity)
+        source = open_source(file, entity, encoding=mapping.formats.encoding)
         rejects = None
         if skip_invalid:
             rejects_path = rejects_root / f"{file.stem}.rejects{file.suffix}"
             rejects = RejectsFile(rejects_path, fmt=source.format, header=source.header)
         report.files.append(
             import_source(
-                engine, entity, source, known_accounts, rejects=rejects, progress=on_update
+                engine,
+                entity,
+                source,
+                known_accounts,
+                rejects=rejects,
+                progress=on_update,
+                mapping=mapping,
             )
         )
         finished += file.stat().st_size
@@ -194,6 +241,7 @@ def import_rows(
     *,
     skip_invalid: bool = False,
     source_name: str | None = None,
+    mapping: Mapping = DEFAULT,
 ) -> FileReport:
     """Import JSON Lines of one entity (the HTTP endpoint, connectors). Raises
     ContractViolation when a line is bad, unless `skip_invalid` (then the rejected lines'
@@ -201,7 +249,7 @@ def import_rows(
     spec = entity_named(entity)
     source = JsonLinesSource(source_name or f"{spec.name}.jsonl", spec, lines)
     report = import_source(
-        engine, spec, source, load_account_ids(engine), skip_invalid=skip_invalid
+        engine, spec, source, load_account_ids(engine), skip_invalid=skip_invalid, mapping=mapping
     )
     if not report.committed:
         raise ContractViolation(report.problems, report.problem_count)
@@ -217,13 +265,18 @@ def import_source(
     skip_invalid: bool | None = None,
     rejects: RejectsFile | None = None,
     progress: FileProgress | None = None,
+    mapping: Mapping = DEFAULT,
+    only_changed: bool = False,
+    dry_run: bool = False,
 ) -> FileReport:
     """Validate and upsert one source in one transaction. Rows are skipped (not fatal)
-    when `skip_invalid` (default: when a rejects file is given)."""
+    when `skip_invalid` (default: when a rejects file is given). `only_changed` rewrites
+    (and counts) only rows that differ; `dry_run` counts what would be written and rolls
+    back."""
     skip = rejects is not None if skip_invalid is None else skip_invalid
     started = time.perf_counter()
     report = FileReport(entity.name, source.name)
-    validator = BatchValidator(entity, source.name, source.positions, known_accounts)
+    validator = BatchValidator(entity, source.name, source.positions, known_accounts, mapping)
     account_index = entity.column_names.index("account_id") if entity.name == "accounts" else None
     new_accounts: list[str] = []
 
@@ -237,7 +290,7 @@ def import_source(
     with gc_paused(), engine.connect() as connection:
         transaction = connection.begin()
         try:
-            writer = make_writer(connection, entity)
+            writer = make_writer(connection, entity, only_changed=only_changed)
             try:
                 for batch in source.batches():
                     good, rejected = validator.validate(batch)
@@ -262,7 +315,7 @@ def import_source(
                 writer.close()  # before the connection is used again, on every path
                 if rejects is not None:
                     rejects.close()
-            if failed:
+            if failed or dry_run:
                 transaction.rollback()
             else:
                 transaction.commit()
@@ -273,6 +326,13 @@ def import_source(
     report.warnings.extend(source.warnings)
     if failed:
         report.rejected = report.read if source.file_problems else report.rejected
+        if report.read:
+            bad = report.rejected if not source.file_problems else 0
+            why = f"{bad} bad row{'s' if bad != 1 else ''}" if bad else "the problems below"
+            report.warnings.append(
+                f"{source.name}: refused whole: {report.read:,} row{'s' if report.read != 1 else ''} "
+                f"not imported because of {why} (--skip-invalid imports the good ones)"
+            )
     else:
         report.committed = True
         report.inserted, report.updated = writer.inserted, writer.updated

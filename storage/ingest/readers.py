@@ -10,9 +10,10 @@ the file.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
 from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Protocol
@@ -70,26 +71,32 @@ def _header_problems(
         if column in seen:
             problems.append(Problem(name, 1, column, "column appears more than once"))
         seen.add(column)
-    unknown = [column for column in header if column not in entity.column_names]
+    unknown = [column for column in header if column not in entity.read_names]
     warnings = [f"{name}:1: unknown columns ignored: {', '.join(unknown)}"] if unknown else []
     return problems, warnings
 
 
 class NotUtf8(Exception):
-    """A line that is not UTF-8: the file cannot be read past it."""
+    """A line not in the file's encoding: the file cannot be read past it."""
 
-    def __init__(self, line: int, error: UnicodeDecodeError) -> None:
+    def __init__(self, line: int, error: UnicodeDecodeError, encoding: str = "utf-8") -> None:
         self.line = line
-        super().__init__(f"not valid UTF-8 ({error.reason}); the rest of the file is unread")
+        name = "UTF-8" if encoding.replace("-", "").lower() == "utf8" else encoding
+        hint = "" if name != "UTF-8" else " (declare another in the mapping's formats.encoding)"
+        super().__init__(f"not valid {name} ({error.reason}){hint}; the rest of the file is unread")
 
 
 class CsvSource:
-    """`NAME.csv`: UTF-8 (a BOM is allowed), a header row, RFC 4180 quoting."""
+    """`NAME.csv`: UTF-8 (a BOM is allowed) or the declared encoding, a header row,
+    RFC 4180 quoting."""
 
     format = "csv"
 
-    def __init__(self, path: Path, entity: Entity, *, batch_rows: int = BATCH_ROWS) -> None:
+    def __init__(
+        self, path: Path, entity: Entity, *, batch_rows: int = BATCH_ROWS, encoding: str = "utf-8"
+    ) -> None:
         self.name = path.name
+        self.encoding = encoding
         self.entity = entity
         self.batch_rows = batch_rows
         self.bytes_total: int | None = path.stat().st_size
@@ -116,17 +123,19 @@ class CsvSource:
         problems, self.warnings = _header_problems(self.name, entity, self.header)
         self.file_problems.extend(problems)
         index = {column: i for i, column in enumerate(self.header)}
-        self.positions = tuple(index.get(column) for column in entity.column_names)
+        self.positions = tuple(index.get(column) for column in entity.read_names)
 
     def _decoded_lines(self) -> Iterator[str]:
         """Physical lines, decoded one at a time (so a bad byte is reported at its line),
         the last few kept so a malformed record can go to the rejects file."""
         keep = self._recent.append
+        utf8 = self.encoding.replace("-", "").lower() in ("utf8", "utf8sig")
+        first, rest = ("utf-8-sig", "utf-8") if utf8 else (self.encoding, self.encoding)
         for number, raw in enumerate(self._file, start=1):
             try:
-                line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+                line = raw.decode(first if number == 1 else rest)
             except UnicodeDecodeError as error:
-                raise NotUtf8(number, error) from None
+                raise NotUtf8(number, error, self.encoding) from None
             keep(line)
             yield line
 
@@ -212,8 +221,8 @@ class JsonLinesSource:
         self.entity = entity
         self.bytes_total = bytes_total
         self.batch_rows = batch_rows
-        self.header = entity.column_names
-        self.positions: tuple[int | None, ...] = tuple(range(len(entity.column_names)))
+        self.header = entity.read_names
+        self.positions: tuple[int | None, ...] = tuple(range(len(entity.read_names)))
         self.warnings: list[str] = []
         self.file_problems: list[Problem] = []
         self._lines = lines
@@ -240,7 +249,7 @@ class JsonLinesSource:
         return 0
 
     def batches(self) -> Iterator[Batch]:
-        columns = self.entity.column_names
+        columns = self.entity.read_names
         known = set(columns)
         unknown: dict[str, None] = {}
         rows: list[Sequence[str]] = []
@@ -294,10 +303,61 @@ class JsonLinesSource:
             self.warnings.append(f"{self.name}: unknown keys ignored: {', '.join(unknown)}")
 
 
-def open_source(path: Path, entity: Entity, *, batch_rows: int = BATCH_ROWS) -> Source:
-    """The reader for `path` by its extension (`.csv` or `.jsonl`)."""
+def open_source(
+    path: Path, entity: Entity, *, batch_rows: int = BATCH_ROWS, encoding: str = "utf-8"
+) -> Source:
+    """The reader for `path` by its extension (`.csv` or `.jsonl`, always UTF-8)."""
     if path.suffix == ".csv":
-        return CsvSource(path, entity, batch_rows=batch_rows)
+        return CsvSource(path, entity, batch_rows=batch_rows, encoding=encoding)
     if path.suffix == ".jsonl":
         return JsonLinesSource.open(path, entity, batch_rows=batch_rows)
     raise ValueError(f"{path.name}: not a .csv or .jsonl file")
+
+
+class RowsSource:
+    """Rows a program holds (a connector's mapped records): mappings of contract columns to
+    values, numbered from `first_line`, in one batch per call of `batches`."""
+
+    format = "jsonl"
+
+    def __init__(
+        self, name: str, entity: Entity, rows: Sequence[Mapping[str, object]], first_line: int = 1
+    ) -> None:
+        self.name = name
+        self.entity = entity
+        self.header = entity.read_names
+        self.positions: tuple[int | None, ...] = tuple(range(len(entity.read_names)))
+        self.warnings: list[str] = []
+        self.file_problems: list[Problem] = []
+        self.bytes_total: int | None = None
+        self._rows = rows
+        self._first = first_line
+
+    def batches(self) -> Iterator[Batch]:
+        columns = self.entity.read_names
+        rows: list[Sequence[str]] = []
+        lines: list[int] = []
+        raws: list[object] = []
+        bad: list[BadLine] = []
+        for number, record in enumerate(self._rows, start=self._first):
+            row = [_value_text(record.get(column)) for column in columns]
+            rows.append(row)
+            lines.append(number)
+            raws.append(record)
+            if len(rows) >= BATCH_ROWS:
+                yield Batch(lines, rows, raws, bad)
+                rows, lines, raws = [], [], []
+        if rows:
+            yield Batch(lines, rows, raws, bad)
+
+
+def _value_text(value: object) -> str:
+    """A mapped value as contract text: dates ISO, None empty, numbers as Python writes them."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    text = _as_text(value)
+    return text if text is not None else str(value)

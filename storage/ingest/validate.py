@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from storage.ingest.contract import Entity
+from storage.ingest.contract import CURRENCY, Entity
 from storage.ingest.convert import ColumnConverter, Invalid, Stored
+from storage.ingest.mapping import DEFAULT, Mapping
 from storage.ingest.problems import Problem
 from storage.ingest.readers import Batch
 
@@ -35,11 +36,20 @@ class BatchValidator:
         source_name: str,
         positions: Sequence[int | None],
         known_accounts: set[str],
+        mapping: Mapping = DEFAULT,
     ) -> None:
         self.entity = entity
         self.source_name = source_name
-        self.positions = tuple(positions)
-        self.converters = [ColumnConverter(column, known_accounts) for column in entity.columns]
+        width = len(entity.columns)
+        self.positions = tuple(positions)[:width]
+        extra = tuple(positions)[width:]
+        self.currency_position = extra[0] if extra else None
+        self.money = [entity.column_names.index(name) for name in entity.money]
+        self.mapping = mapping
+        self.converters = [
+            ColumnConverter(column, known_accounts, mapping, entity.name)
+            for column in entity.columns
+        ]
 
     def validate(self, batch: Batch) -> tuple[list[Row], list[Rejected]]:
         rejected = [
@@ -60,6 +70,26 @@ class BatchValidator:
         rejected.sort(key=lambda item: item.line)
         return good, rejected
 
+    def _rate(self, text: str) -> float:
+        """The rate of a row's `currency` to the reporting currency; Invalid when unknown."""
+        code = text.strip().upper()
+        if code in ("", self.mapping.reporting_currency):
+            return 1.0
+        rate = self.mapping.rates.get(code)
+        if rate is None:
+            reporting = self.mapping.reporting_currency
+            raise Invalid(
+                f"no rate for {code}: add it to `rates` in the mapping file "
+                f"({reporting} per 1 {code})"
+            )
+        return rate
+
+    def _in_reporting_currency(self, values: list[Stored], rate: float) -> None:
+        if rate != 1.0:
+            for i in self.money:
+                if isinstance(values[i], float):
+                    values[i] = values[i] * rate  # type: ignore[operator]
+
     def _fast(self, rows: Sequence[Sequence[str]]) -> list[Row]:
         if not rows:
             return []
@@ -70,6 +100,13 @@ class BatchValidator:
             else [converter.column.default] * len(rows)
             for converter, position in zip(self.converters, self.positions, strict=True)
         ]
+        if self.currency_position is not None:
+            rates = list(map(self._rate, columns[self.currency_position]))
+            for i in self.money:
+                converted[i] = [
+                    value * rate if isinstance(value, float) else value
+                    for value, rate in zip(converted[i], rates, strict=True)
+                ]
         return list(zip(*converted, strict=True))
 
     def _row_checks(self, batch: Batch, good: list[Row]) -> tuple[list[Row], list[Rejected]]:
@@ -101,6 +138,11 @@ class BatchValidator:
                     problems.append(
                         Problem(self.source_name, line, converter.column.name, str(error))
                     )
+            if not problems and self.currency_position is not None:
+                try:
+                    self._in_reporting_currency(values, self._rate(row[self.currency_position]))
+                except Invalid as error:
+                    problems.append(Problem(self.source_name, line, CURRENCY, str(error)))
             if not problems and check is not None:
                 found = check(dict(zip(names, values, strict=True)))
                 if found is not None:

@@ -13,6 +13,10 @@ out to hold a bad row is rolled back whole.
   (xmax = 0)`; `xmax = 0` is true for a row the statement inserted.
 
 A key repeated within a file counts as one insert and then updates: the last row wins.
+
+With `only_changed` (what `csbot sync` uses), an existing row is rewritten only when a value
+differs (`… DO UPDATE … WHERE old IS DISTINCT FROM new`), and `updated` counts only those:
+a second sync of unchanged data writes nothing and says so.
 """
 
 from __future__ import annotations
@@ -52,16 +56,23 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _update_clause(entity: Entity) -> str:
+def _update_clause(entity: Entity, only_changed: bool = False, distinct: str = "IS NOT") -> str:
     others = [name for name in entity.column_names if name not in entity.key]
     if not others:
         return "DO NOTHING"
     sets = ", ".join(f"{_quote(name)} = excluded.{_quote(name)}" for name in others)
-    return f"DO UPDATE SET {sets}"
+    if not only_changed:
+        return f"DO UPDATE SET {sets}"
+    table = _quote(entity.table_name)
+    changed = " OR ".join(
+        f"{table}.{_quote(name)} {distinct} excluded.{_quote(name)}" for name in others
+    )
+    return f"DO UPDATE SET {sets} WHERE {changed}"
 
 
 class SqliteWriter:
-    def __init__(self, connection: Connection, entity: Entity) -> None:
+    def __init__(self, connection: Connection, entity: Entity, only_changed: bool = False) -> None:
+        self.only_changed = only_changed
         self.cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         self.previous_cache = self.cursor.execute("PRAGMA cache_size").fetchone()[0]
         self.cursor.execute(f"PRAGMA cache_size = -{SQLITE_IMPORT_CACHE_KIB}")
@@ -72,7 +83,7 @@ class SqliteWriter:
         self.plain_sql = f"INSERT INTO {table} ({columns}) VALUES ({marks})"
         head = f"{self.plain_sql} ON CONFLICT ({key})"
         self.insert_sql = f"{head} DO NOTHING"
-        self.upsert_sql = f"{head} {_update_clause(entity)}"
+        self.upsert_sql = f"{head} {_update_clause(entity, only_changed)}"
         self.inserted = 0
         self.updated = 0
         if not self.cursor.connection.in_transaction:
@@ -89,11 +100,12 @@ class SqliteWriter:
             self.cursor.executemany(self.insert_sql, rows)
             inserted = self.cursor.rowcount
             self.cursor.executemany(self.upsert_sql, rows)
+            changed = self.cursor.rowcount if self.only_changed else len(rows) - inserted
         else:
-            inserted = len(rows)
+            inserted, changed = len(rows), 0
         self.cursor.execute("RELEASE csbot_batch")
         self.inserted += inserted
-        self.updated += len(rows) - inserted
+        self.updated += changed
 
     def finish(self) -> None:
         pass
@@ -110,7 +122,8 @@ class PostgresWriter:
 
     QUEUED_BATCHES = 2
 
-    def __init__(self, connection: Connection, entity: Entity) -> None:
+    def __init__(self, connection: Connection, entity: Entity, only_changed: bool = False) -> None:
+        self.only_changed = only_changed
         self.raw = connection.connection.dbapi_connection
         self.entity = entity
         self.table = _quote(entity.table_name)
@@ -124,8 +137,9 @@ class PostgresWriter:
             f"WITH merged AS (INSERT INTO {self.table} ({self.columns}) "
             f"SELECT DISTINCT ON ({key}) {self.columns} FROM {self.stage} "
             f"ORDER BY {key}, _seq DESC "
-            f"ON CONFLICT ({key}) {_update_clause(entity)} RETURNING (xmax = 0) AS inserted) "
-            "SELECT count(*) FILTER (WHERE inserted) FROM merged"
+            f"ON CONFLICT ({key}) {_update_clause(entity, only_changed, 'IS DISTINCT FROM')} "
+            "RETURNING (xmax = 0) AS inserted) "
+            "SELECT count(*) FILTER (WHERE inserted), count(*) FROM merged"
         )
         self.staging_ready = False
         self.inserted = 0
@@ -190,16 +204,17 @@ class PostgresWriter:
                 self._copy(cursor, self.table, data)
             except psycopg.errors.UniqueViolation:
                 cursor.execute("ROLLBACK TO SAVEPOINT csbot_batch")
-                inserted = self._merge(cursor, data)
+                inserted, written = self._merge(cursor, data)
+                changed = written - inserted if self.only_changed else len(rows) - inserted
             else:
-                inserted = len(rows)
+                inserted, changed = len(rows), 0
             cursor.execute("RELEASE SAVEPOINT csbot_batch")
         self.inserted += inserted
-        self.updated += len(rows) - inserted
+        self.updated += changed
 
-    def _merge(self, cursor: Any, data: str) -> int:
+    def _merge(self, cursor: Any, data: str) -> tuple[int, int]:
         """Stage the batch (`_seq` numbers rows in file order), then upsert the last row of
-        each key and count the rows that were new."""
+        each key; (rows that were new, rows written)."""
         if not self.staging_ready:
             cursor.execute(
                 f"CREATE TEMP TABLE {self.stage} ON COMMIT DROP AS "
@@ -209,13 +224,13 @@ class PostgresWriter:
             self.staging_ready = True
         self._copy(cursor, self.stage, data)
         cursor.execute(self.merge_sql)
-        inserted = int(cursor.fetchone()[0])
+        inserted, written = cursor.fetchone()
         cursor.execute(f"TRUNCATE {self.stage}")
-        return inserted
+        return int(inserted), int(written)
 
 
-def make_writer(connection: Connection, entity: Entity) -> Writer:
+def make_writer(connection: Connection, entity: Entity, *, only_changed: bool = False) -> Writer:
     """The writer for `connection`'s database, inside its open transaction."""
     if is_sqlite(connection.engine):
-        return SqliteWriter(connection, entity)
-    return PostgresWriter(connection, entity)
+        return SqliteWriter(connection, entity, only_changed)
+    return PostgresWriter(connection, entity, only_changed)

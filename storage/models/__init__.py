@@ -7,6 +7,9 @@
 - `ml`: trained churn models.
 - `audit`: the audit log of every change people and jobs make.
 - `noise`: people's delivery preferences, the noise budget's ledger, usefulness votes.
+- `prep`: drafts held for review, QBR drafts and logs, VoC routing, writer calls.
+- `sync`: connectors' cursors and the links between other systems' ids and accounts.
+- `requests`: signatures of Slack requests already seen (replay protection).
 """
 
 from storage.models.audit import AuditLog
@@ -25,7 +28,10 @@ from storage.models.delivery import JobLease, JobRun, OutboxMessage, SlackUser
 from storage.models.ml import ModelVersion
 from storage.models.noise import DeliveryLedger, PersonPrefs, UsefulnessVote
 from storage.models.playbook_runs import Outcome, PlaybookRun, PlaybookStep
+from storage.models.prep import MessageDraft, QbrDraft, QbrLog, VocThemeOwner, WriterCall
+from storage.models.requests import SeenRequest
 from storage.models.scores import AccountScore, Alert, Feedback, Snooze
+from storage.models.sync import SyncCursor, SyncLink
 
 __all__ = [
     "Account",
@@ -41,6 +47,7 @@ __all__ = [
     "JobRun",
     "LifecycleEvent",
     "ModelVersion",
+    "SeenRequest",
     "Outcome",
     "OutboxMessage",
     "PlaybookRun",
@@ -49,8 +56,15 @@ __all__ = [
     "SlackUser",
     "Snooze",
     "SurveyResponse",
+    "SyncCursor",
+    "SyncLink",
     "Ticket",
     "Touchpoint",
     "UsageEvent",
     "UsefulnessVote",
+    "MessageDraft",
+    "QbrDraft",
+    "QbrLog",
+    "VocThemeOwner",
+    "WriterCall",
 ]

@@ -6,6 +6,10 @@ It answers the methods csbot uses with Slack-shaped JSON, and can be told to fai
 `error="channel_not_found"` (HTTP 200 with `ok: false`) or `delay=2.0` (a slow answer for
 timeout tests). Faults are queued per method and used once each, in order.
 `response_url` posts land on `server.response_url(...)` and are recorded too.
+With `server.require_outbox_key = True` it refuses (`missing_outbox_key`) any
+chat.postMessage or chat.update that does not carry an outbox key in its message metadata
+(`{"event_type": "csbot_outbox", "event_payload": {"key": …}}`), as a check that nothing
+posts around csbot's outbox.
 For Socket Mode, `server.start_socket_mode("xapp-…")` runs Slack's WebSocket side
 (tests/fakes/socket_mode_server.py) and makes `apps.connections.open` accept that
 app-level token and hand out URLs to it.
@@ -26,6 +30,21 @@ from urllib.parse import parse_qs, urlparse
 
 if TYPE_CHECKING:
     from tests.fakes.socket_mode_server import FakeSocketMode
+
+
+OUTBOX_METHODS = ("chat.postMessage", "chat.update")
+
+
+def outbox_key(args: dict[str, Any]) -> str | None:
+    """The outbox key a csbot message carries in its Slack message metadata, if any."""
+    metadata = args.get("metadata")
+    if isinstance(metadata, str):
+        with contextlib.suppress(ValueError):
+            metadata = json.loads(metadata)
+    if not isinstance(metadata, dict) or metadata.get("event_type") != "csbot_outbox":
+        return None
+    key = (metadata.get("event_payload") or {}).get("key")
+    return str(key) if key else None
 
 
 def _flatten(query: dict[str, list[str]]) -> dict[str, Any]:
@@ -60,6 +79,7 @@ class FakeSlack:
     _server: ThreadingHTTPServer | None = None
     socket_mode: FakeSocketMode | None = None
     app_token: str | None = None
+    require_outbox_key: bool = False
 
     # -- lifecycle -----------------------------------------------------------------
     def start(self) -> FakeSlack:
@@ -205,6 +225,8 @@ class FakeSlack:
                 return 200, {"ok": False, "error": fault.error}, {}
         if method == "apps.connections.open":
             return 200, self._connections_open(args, headers), {}
+        if self.require_outbox_key and method in OUTBOX_METHODS and not outbox_key(args):
+            return 200, {"ok": False, "error": "missing_outbox_key"}, {}
         return 200, self._ok(method, args), {}
 
     def _connections_open(self, args: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:

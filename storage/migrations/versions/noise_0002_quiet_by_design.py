@@ -1,7 +1,7 @@
 """quiet by design: person prefs, delivery ledger, usefulness votes
 
 Revision ID: noise_0002
-Revises: 0001
+Revises: 0003
 Create Date: 2026-12-04 16:37:56.093653
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 
 
 revision: str = 'noise_0002'
-down_revision: str | None = '0001'
+down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,418 @@
+"""HubSpot (CRM v3): owners → CSM emails, companies → accounts, contacts (with buying roles)
+→ contacts, deals → contract terms, renewals, expansions and churn.
+
+Every object is read through the CRM search API (`POST /crm/v3/objects/{type}/search`),
+sorted by last modification, 100 records a page (the largest page the search API serves and
+hubspot-api-client's `get_all` page size). The cursor is the last modification time read; a
+search stops at 10,000 results, so a long read restarts from the last time seen (records at
+that instant are read twice, which changed-only writes make free). Deals' companies come
+from the v4 associations batch API, one call per page. Archived contacts are read from the
+list API (`archived=true`): their `archivedAt` becomes `left_at`.
+
+Recipes (docs/sources/hubspot.md): a won deal is a contract term of its own (`deal-<id>`,
+never overwriting an earlier term's end date); a won renewal is also a `renewed` lifecycle
+event whose `arr_change` is its amount less the previous term's, plus `expanded` or
+`contracted` when that differs from zero; a won upsell is `expanded`; a lost renewal is
+`churned` with the previous term's ARR as the loss.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from dateutil.relativedelta import relativedelta
+
+from storage.connectors import recipes
+from storage.connectors.base import Connector, Cursor, Item, Link, Row, Step, SyncContext, iso
+from storage.connectors.recipes import Terms
+from storage.ingest.connectors import CursorPagination, Record, RestSource
+
+SEARCH_LIMIT = 10_000
+"""The search API returns at most this many results per query (then HTTP 400)."""
+PAGE = 100
+
+ROLES = {
+    "decision_maker": "decision_maker",
+    "champion": "champion",
+    "executive_sponsor": "executive_sponsor",
+    "end_user": "end_user",
+    "budget_holder": "finance",
+}
+"""HubSpot's `hs_buying_role` values → contract roles (the mapping file adds more)."""
+
+COMPANY_PROPERTIES = ["name", "domain", "industry", "createdate", "hs_lastmodifieddate"]
+CONTACT_PROPERTIES = ["email", "firstname", "lastname", "associatedcompanyid", "lastmodifieddate"]
+DEAL_PROPERTIES = [
+    "dealname",
+    "amount",
+    "closedate",
+    "dealstage",
+    "dealtype",
+    "deal_currency_code",
+    "hs_lastmodifieddate",
+]
+
+
+@dataclass(frozen=True)
+class SearchPagination:
+    """The search API's paging: `after` in the JSON body, sorted by `modified`; past
+    10,000 results, a new query from the last modification time seen."""
+
+    modified: str
+    since_ms: int | None
+    limit: int = PAGE
+    records: str = "results"
+
+    def pages(self, fetch: Callable[..., Any]) -> Iterator[list[Record]]:
+        since, after, seen = self.since_ms, 0, 0
+        while True:
+            body: dict[str, Any] = {
+                "sorts": [{"propertyName": self.modified, "direction": "ASCENDING"}],
+                "limit": self.limit,
+                "after": str(after) if after else None,
+            }
+            if since is not None:
+                body["filterGroups"] = [
+                    {
+                        "filters": [
+                            {"propertyName": self.modified, "operator": "GTE", "value": str(since)}
+                        ]
+                    }
+                ]
+            page = fetch({k: v for k, v in body.items() if v is not None})
+            results = page.get("results") or []
+            yield results
+            seen += len(results)
+            following = (page.get("paging") or {}).get("next", {}).get("after")
+            if not following or not results:
+                return
+            if int(following) + self.limit > SEARCH_LIMIT:
+                last = results[-1].get("properties", {}).get(self.modified)
+                restart = _ms(last)
+                if restart is None or restart == since:
+                    return  # more than 10,000 records share one instant: nothing to page by
+                since, after = restart, 0
+            else:
+                after = int(following)
+
+
+def _ms(value: object) -> int | None:
+    text_value = iso(value)
+    if text_value is None:
+        return None
+    parsed = dt.datetime.fromisoformat(text_value.replace("Z", "+00:00"))
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=dt.UTC)
+    return int(parsed.timestamp() * 1000)
+
+
+def _day(value: object) -> dt.date | None:
+    text_value = iso(value)
+    if not text_value:
+        return None
+    try:
+        return dt.datetime.fromisoformat(text_value.replace("Z", "+00:00")).date()
+    except ValueError:
+        return dt.date.fromisoformat(text_value[:10])
+
+
+def _number(value: object) -> float | None:
+    try:
+        return float(str(value)) if value not in (None, "") else None
+    except ValueError:
+        return None
+
+
+class HubSpot:
+    def __init__(
+        self,
+        token: str,
+        base_url: str = "https://api.hubapi.com",
+        *,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] | None = None,
+        max_attempts: int = 6,
+        page_size: int = PAGE,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.headers = {"Authorization": f"Bearer {token}"}
+        self.transport = transport
+        self.sleep = sleep
+        self.max_attempts = max_attempts
+        self.page_size = page_size
+        self.requests = 0
+        self._previous_terms: Terms | None = None
+
+    # -- HTTP ---------------------------------------------------------------------------
+    def _source(self, path: str, **options: Any) -> RestSource:
+        return RestSource(
+            base_url=self.base_url,
+            path=path,
+            entity="",
+            map_record=lambda record: record,
+            headers=self.headers,
+            transport=self.transport,
+            max_attempts=self.max_attempts,
+            sleep=self.sleep or time.sleep,
+            **options,
+        )
+
+    def _read(self, source: RestSource) -> Iterator[Record]:
+        try:
+            yield from source.records()
+        finally:
+            self.requests += source.requests_made
+
+    def _search(
+        self, kind: str, modified: str, properties: list[str], since: str | None
+    ) -> Iterator[Record]:
+        source = self._source(
+            f"/crm/v3/objects/{kind}/search",
+            method="POST",
+            body={"properties": properties},
+            pagination=SearchPagination(modified, _ms(since) if since else None, self.page_size),
+        )
+        return self._read(source)
+
+    # -- steps --------------------------------------------------------------------------
+    def owners(self, since: str | None, context: SyncContext) -> Iterator[Item]:
+        """CRM users: id → email, for owner resolution (read whole each time: it is short)."""
+        pages = CursorPagination(
+            records="results",
+            next_cursor="paging.next.after",
+            cursor_param="after",
+            limit=self.page_size,
+        )
+        for owner in self._read(self._source("/crm/v3/owners", pagination=pages)):
+            if owner.get("email"):
+                context.owners[str(owner["id"])] = str(owner["email"]).lower()
+                if owner.get("userId") is not None:
+                    context.owners.setdefault(str(owner["userId"]), str(owner["email"]).lower())
+        return iter(())
+
+    def companies(self, since: str | None, context: SyncContext) -> Iterator[Item]:
+        options = context.mapping.hubspot
+        owner_fields = context.mapping.owners
+        properties = list(COMPANY_PROPERTIES)
+        for name in (owner_fields.field, *owner_fields.fallback, "hubspot_owner_id"):
+            if name and name not in properties:
+                properties.append(name)
+        for name in (options.segment_property, options.plan_property):
+            if name and name not in properties:
+                properties.append(name)
+        last = None
+        for record in self._search("companies", "hs_lastmodifieddate", properties, since):
+            props: Mapping[str, Any] = record.get("properties") or {}
+            account_id = str(record["id"])
+            domain = (props.get("domain") or "").strip().lower()
+            yield Row(
+                "accounts",
+                {
+                    "account_id": account_id,
+                    "name": props.get("name") or domain or f"HubSpot company {account_id}",
+                    "segment": props.get(options.segment_property)
+                    if options.segment_property
+                    else None,
+                    "industry": props.get("industry"),
+                    "owner": _owner(props, context),
+                    "created_at": iso(props.get("createdate") or record.get("createdAt")),
+                    "plan": props.get(options.plan_property) if options.plan_property else None,
+                },
+            )
+            if domain:
+                yield Link("domain", domain, account_id)
+            last = props.get("hs_lastmodifieddate") or record.get("updatedAt") or last
+        if last:
+            yield Cursor(str(iso(last)))
+
+    def contacts(self, since: str | None, context: SyncContext) -> Iterator[Item]:
+        options = context.mapping.hubspot
+        properties = list(CONTACT_PROPERTIES)
+        if options.role_property:
+            properties.append(options.role_property)
+        roles = {
+            **ROLES,
+            **{k.lower(): v for k, v in context.mapping.aliases("contacts", "role").items()},
+        }
+        last = None
+        for record in self._search("contacts", "lastmodifieddate", properties, since):
+            props = record.get("properties") or {}
+            row = _contact_row(record, props, roles, options.role_property, context)
+            if row is not None:
+                yield Row("contacts", row)
+            last = props.get("lastmodifieddate") or record.get("updatedAt") or last
+        archived = self._source(
+            "/crm/v3/objects/contacts",
+            params={"archived": "true", "properties": ",".join(properties)},
+            pagination=CursorPagination(
+                records="results",
+                next_cursor="paging.next.after",
+                cursor_param="after",
+                limit=self.page_size,
+            ),
+        )
+        for record in self._read(archived):
+            props = record.get("properties") or {}
+            row = _contact_row(record, props, roles, options.role_property, context)
+            if row is not None:
+                row["left_at"] = iso(record.get("archivedAt") or record.get("updatedAt"))
+                yield Row("contacts", row)
+        if last:
+            yield Cursor(str(iso(last)))
+
+    def deals(self, since: str | None, context: SyncContext) -> Iterator[Item]:
+        options = context.mapping.hubspot
+        properties = list(DEAL_PROPERTIES)
+        for name in (options.start_property, options.end_property):
+            if name:
+                properties.append(name)
+        last = None
+        page: list[Record] = []
+        for record in self._search("deals", "hs_lastmodifieddate", properties, since):
+            page.append(record)
+            last = (record.get("properties") or {}).get("hs_lastmodifieddate") or last
+            if len(page) >= self.page_size:
+                yield from self._deal_page(page, context)
+                page = []
+        if page:
+            yield from self._deal_page(page, context)
+        if last:
+            yield Cursor(str(iso(last)))
+
+    def _deal_page(self, deals: list[Record], context: SyncContext) -> Iterator[Item]:
+        companies = self._deal_companies([str(deal["id"]) for deal in deals])
+        for deal in deals:
+            account = companies.get(str(deal["id"]))
+            if account is None:
+                continue
+            yield from deal_items(deal, account, context, self._terms(context))
+
+    def _deal_companies(self, ids: list[str]) -> dict[str, str]:
+        """Deal id → its company (the primary one when several), via v4 associations."""
+        source = self._source(
+            "/crm/v4/associations/deals/companies/batch/read",
+            method="POST",
+            body={"inputs": [{"id": deal_id} for deal_id in ids]},
+            pagination=_OnePage("results"),
+        )
+        out: dict[str, str] = {}
+        for result in self._read(source):
+            targets = result.get("to") or []
+            primary = [
+                t
+                for t in targets
+                if any(a.get("label") == "Primary" for a in t.get("associationTypes", []))
+            ]
+            chosen = (primary or targets)[:1]
+            if chosen:
+                out[str(result["from"]["id"])] = str(chosen[0]["toObjectId"])
+        return out
+
+    def _terms(self, context: SyncContext) -> Terms:
+        if self._previous_terms is None:
+            self._previous_terms = recipes.load_terms(context)
+        return self._previous_terms
+
+
+@dataclass(frozen=True)
+class _OnePage:
+    """A single POST answer (the associations batch API)."""
+
+    records: str
+
+    def pages(self, fetch: Callable[..., Any]) -> Iterator[list[Record]]:
+        yield list(fetch({}).get(self.records) or [])
+
+
+def _owner(props: Mapping[str, Any], context: SyncContext) -> str | None:
+    owners = context.mapping.owners
+    if owners.field or owners.fallback:
+        return context.mapping.owner_email(props, context.owners)
+    fallback = context.mapping.model_copy(
+        update={"owners": owners.model_copy(update={"fallback": ["hubspot_owner_id"]})}
+    )
+    return fallback.owner_email(props, context.owners)
+
+
+def _contact_row(
+    record: Record,
+    props: Mapping[str, Any],
+    roles: Mapping[str, str],
+    role_property: str | None,
+    context: SyncContext,
+) -> dict[str, Any] | None:
+    account = props.get("associatedcompanyid") or context.account_for_domain(props.get("email"))
+    if not account:
+        return None
+    role = None
+    if role_property and props.get(role_property):
+        for value in str(props[role_property]).split(";"):
+            role = roles.get(value.strip().lower())
+            if role:
+                break
+    name = " ".join(part for part in (props.get("firstname"), props.get("lastname")) if part)
+    return {
+        "contact_id": str(record["id"]),
+        "account_id": str(account),
+        "name": name or None,
+        "email": props.get("email"),
+        "role": role,
+        "left_at": None,
+    }
+
+
+def deal_items(deal: Record, account: str, context: SyncContext, terms: Terms) -> Iterator[Item]:
+    """One HubSpot deal through the shared recipe (storage/connectors/recipes.py)."""
+    options = context.mapping.hubspot
+    props = deal.get("properties") or {}
+    closed = _day(props.get("closedate"))
+    amount = _number(props.get("amount"))
+    if closed is None or amount is None:
+        return
+    kind = str(props.get("dealtype") or "").lower()
+    start = (_day(props.get(options.start_property)) if options.start_property else None) or closed
+    end = _day(props.get(options.end_property)) if options.end_property else None
+    end = end or start + relativedelta(months=options.term_months) - dt.timedelta(days=1)
+    yield from recipes.deal_items(
+        recipes.Deal(
+            contract_id=f"deal-{deal['id']}",
+            account=account,
+            closed=closed,
+            amount=amount,
+            currency=props.get("deal_currency_code"),
+            start=start,
+            end=end,
+            won=str(props.get("dealstage")) in options.won_stages,
+            lost=str(props.get("dealstage")) in options.lost_stages,
+            renewal=kind in {t.lower() for t in options.renewal_types},
+            expansion=kind in {t.lower() for t in options.expansion_types},
+            name=props.get("dealname"),
+            detail=f"hubspot deal {deal['id']}",
+        ),
+        context,
+        terms,
+    )
+
+
+def connector(
+    token: str,
+    base_url: str = "https://api.hubapi.com",
+    **options: Any,
+) -> Connector:
+    hubspot = HubSpot(token, base_url, **options)
+    return Connector(
+        "hubspot",
+        [
+            Step("owners", hubspot.owners),
+            Step("companies", hubspot.companies),
+            Step("contacts", hubspot.contacts),
+            Step("deals", hubspot.deals),
+        ],
+        "HubSpot CRM v3",
+        requests=lambda: hubspot.requests,
+    )

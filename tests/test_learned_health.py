@@ -1,0 +1,99 @@
+"""The learned health score: recovers known weights, stays additive and monotone, and is
+chosen only with enough churned accounts."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from scoring.config import default_config
+from scoring.health_model import bands_with, choose_health
+from scoring.learned_health import fit_learned_health, lines_to_bands
+
+CFG = default_config()
+NAMES = ["login_change", "license_utilisation", "nps_last", "sentiment"]
+TRUE = np.array([0.5, 0.3, 0.2, 0.0])
+
+
+def _book(n: int, seed: int, strength: float = 8.0) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Signals uniform between their YAML edges; churn from a logistic on the YAML's
+    linear goodness with weights TRUE (sentiment carries nothing)."""
+    rng = np.random.default_rng(seed)
+    columns, goods = {}, []
+    for name in NAMES:
+        norm = CFG.signals[name]
+        low, high = sorted((norm.bad, norm.good))
+        x = rng.uniform(low, high, n)
+        columns[name] = x
+        goods.append((x - norm.bad) / (norm.good - norm.bad))
+    logit = -2.5 + strength * ((0.5 - np.column_stack(goods)) @ TRUE)
+    y = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(np.int64)
+    return columns, y
+
+
+@pytest.mark.parametrize("shapes", [False, True])
+def test_learned_weights_recover_known_weights(shapes: bool) -> None:
+    columns, y = _book(20_000, seed=0)
+    model = fit_learned_health(columns, y, CFG, shapes=shapes)
+    learned = dict(zip(model.signals, model.weights, strict=True))
+    for name, want in zip(NAMES, TRUE, strict=True):
+        assert learned[name] == pytest.approx(want, abs=0.03 if not shapes else 0.07), name
+    assert model.weights.sum() == pytest.approx(1.0)
+    others = [name for name in model.signals if name not in NAMES]
+    assert all(learned[name] == 0 for name in others)  # signals with no data get no weight
+
+
+def test_learned_health_is_additive_monotone_and_neutral_on_missing() -> None:
+    columns, y = _book(5_000, seed=1)
+    model = fit_learned_health(columns, y, CFG)
+    result = model.scores(columns, y.size)
+    assert np.allclose(result.impacts.sum(axis=1), result.health - 50)
+    assert (result.health >= 0).all() and (result.health <= 100).all()
+    # more logins (login_change up) never lowers health, all else equal
+    grid = np.linspace(-0.6, 0.0, 13)
+    probe = {name: np.full(grid.size, np.median(columns[name])) for name in NAMES}
+    probe["login_change"] = grid
+    assert (np.diff(model.scores(probe, grid.size).health) >= -1e-9).all()
+    # an account with no data at all sits at the neutral point
+    empty = {name: np.full(1, np.nan) for name in NAMES}
+    assert model.scores(empty, 1).health[0] == 50.0
+    # learned health ranks churn better than chance on its own rows
+    assert np.corrcoef(result.health, y)[0, 1] < -0.2
+
+
+def test_learned_only_with_enough_churned_accounts_and_lines_chosen() -> None:
+    columns, y = _book(4_000, seed=2)
+    groups = np.array([f"acc-{i // 8}" for i in range(y.size)], dtype=object)
+    churned = len(set(groups[y == 1].tolist()))
+    learned = choose_health(
+        columns,
+        y,
+        groups,
+        CFG,
+        min_churned=20,
+        at_risk_precision=0.3,
+        critical_precision=0.5,
+    )
+    assert learned.kind == "learned" and learned.n_churned == churned
+    assert learned.metrics["roc_auc_learned"] > 0.7
+    assert learned.at_risk_line is not None and learned.critical_line is not None
+    assert learned.critical_line <= learned.at_risk_line
+    bands = bands_with(learned, CFG)
+    assert bands.healthy > bands.neutral > bands.at_risk
+    rules = choose_health(
+        columns,
+        y,
+        groups,
+        CFG,
+        min_churned=churned + 1,
+        at_risk_precision=0.3,
+        critical_precision=0.5,
+    )
+    assert rules.kind == "rules" and rules.learned is None
+    assert f"{churned + 1} needed" in rules.note
+
+
+def test_lines_fall_back_to_the_configured_bands() -> None:
+    assert lines_to_bands(CFG.bands, None, None) == CFG.bands
+    bands = lines_to_bands(CFG.bands, 85.0, 30.0)
+    assert bands.neutral == 85.0 and bands.at_risk == 30.0 and bands.healthy > 85.0

@@ -1,0 +1,128 @@
+"""Every message csbot shows in Slack goes through the outbox, and a click re-renders the
+message it came from from the database.
+
+End to end: signed requests to the real server, the fake Slack Web API refusing any
+chat.postMessage or chat.update without an outbox key in its message metadata, and the
+outbox rows checked for their channel, ts and kind.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from slack_sdk import WebClient
+from sqlmodel import Session, select
+
+from bot.alerts.service import raise_alerts
+from bot.delivery.sender import deliver_pending
+from bot.digests.post import queue_digests
+from bot.digests.service import build_digests
+from bot.settings import load_settings
+from bot.slack.ids import ButtonValue
+from storage.enums import MessageKind
+from storage.models import OutboxMessage
+from tests.fakes.slack_server import OUTBOX_METHODS, outbox_key
+from tests.test_slack_actions import click_button, element, start_run
+from tests.test_slack_commands import ask
+from tests.test_slack_harness import CSM, Bot
+
+pytest_plugins = ["tests.test_slack_harness"]
+
+
+def posted(bot: Bot, method: str = "chat.postMessage") -> list[dict[str, Any]]:
+    return [call.args for call in bot.calls(method)]
+
+
+def as_clicked(args: dict[str, Any], ts: str) -> dict[str, Any]:
+    """A message csbot posted, as Slack holds it (with the ts Slack gave it)."""
+    return {"ts": ts, "text": args.get("text", ""), "blocks": args["blocks"]}
+
+
+def account_elements(message: dict[str, Any], account_id: str) -> list[str]:
+    """The action ids in the actions block of `account_id` (its block id is its record)."""
+    for block in message["blocks"]:
+        record = block.get("block_id", "") if block.get("type") == "actions" else ""
+        if record.startswith("{") and ButtonValue.decode(record).account_id == account_id:
+            return [e["action_id"] for e in block["elements"]]
+    raise AssertionError(f"no actions for {account_id}")
+
+
+def test_every_post_and_update_carries_its_outbox_key(bot: Bot) -> None:
+    bot.fake.require_outbox_key = True
+    # Scheduled: alerts and the daily digest, queued and delivered by the sender.
+    settings = load_settings(risk_alert_threshold=0.5)
+    client = WebClient(token="xoxb-test", base_url=bot.fake.api_url)
+    with Session(bot.engine, expire_on_commit=False) as session:
+        today = bot.clock.now().date()
+        alerts = raise_alerts(session, as_of=today, clock=bot.clock, settings=settings, library={})
+        digests = build_digests(session, today, size=8, now=bot.clock.now())
+        queue_digests(session, digests, as_of=today, clock=bot.clock, settings=settings)
+        session.commit()
+    assert alerts, "the seeded book should raise an alert"
+    deliver_pending(bot.engine, client, bot.clock)
+    # Interactive: a card, `/cs digest`, a run started (its message and a reply), a click
+    # (an update and a note in the thread), a refused post explained.
+    ask(bot, "account Acme Corp")
+    ask(bot, "digest")
+    run_message = start_run(bot)
+    click_button(bot, run_message, "run-close")
+    bot.wait_calls("chat.update")
+    bot.wait_for(lambda: [a for a in posted(bot) if "closed churn_risk_save" in json.dumps(a)])
+
+    calls = [call for call in bot.fake.calls if call.method in OUTBOX_METHODS]
+    assert len(calls) >= 8
+    keys = [outbox_key(call.args) for call in calls]
+    assert all(keys), [c.args.get("text") for c, k in zip(calls, keys, strict=True) if not k]
+    with Session(bot.engine) as session:
+        rows = {row.idempotency_key: row for row in session.exec(select(OutboxMessage))}
+    for call, key in zip(calls, keys, strict=True):
+        row = rows[str(key)]
+        assert row.status == "sent" and row.ts and (row.posted_channel or row.channel)
+        assert MessageKind(row.kind)  # a known kind, stored as its string
+        assert row.payload.get("text") == call.args.get("text")
+    kinds = {rows[str(key)].kind for key in keys}
+    assert {"alert", "digest", "run", "note"} <= kinds
+    # Answers only the person sees went through the outbox too (a response_url answer).
+    replies = [row for row in rows.values() if row.payload.get("response_url")]
+    assert {row.kind for row in replies} >= {"card", "reply"}
+    assert all(row.status == "sent" for row in replies)
+    # No post unfurls links.
+    for call in bot.calls("chat.postMessage"):
+        assert call.args["unfurl_links"] is False and call.args["unfurl_media"] is False
+
+
+def test_a_click_re_renders_the_message_with_its_buttons_in_the_new_state(bot: Bot) -> None:
+    ask(bot, "digest")
+    digest = posted(bot)[-1]
+    ts = bot.calls("chat.postMessage")[-1].args.get("ts") or "1700000001.000100"
+    message = as_clicked(digest, ts)
+    assert "account-snooze" in account_elements(message, "A1")
+    assert "account-not-a-risk" in account_elements(message, "A1")
+
+    snooze, block_id = element(message, "account-snooze")
+    week = next(o for o in snooze["options"] if '"7"' in o["value"])
+    action = {"type": "static_select", "action_id": "account-snooze", "block_id": block_id,
+              "selected_option": week}  # fmt: skip
+    assert bot.click(action, message=message, channel=CSM[1]).status_code == 200
+    update = bot.wait_calls("chat.update")[0].args
+    assert update["ts"] == ts and update["channel"] == CSM[1]
+    snoozed = as_clicked(update, ts)
+    assert "account-snooze" not in account_elements(snoozed, "A1")  # used: gone
+    assert "account-not-a-risk" in account_elements(snoozed, "A1")
+    assert "account-snooze" in account_elements(snoozed, "A2")  # the other account is as it was
+    assert "Snoozed until Jun 08 by <@UCSM>" in json.dumps(update["blocks"], ensure_ascii=False)
+
+    # A click on the re-rendered message: its buttons name the stored message too.
+    click_button(bot, snoozed, "account-not-a-risk")
+    second = bot.wait_calls("chat.update", 2)[1].args
+    both = as_clicked(second, ts)
+    assert "account-not-a-risk" not in account_elements(both, "A1")
+    assert "account-snooze" not in account_elements(both, "A1")
+    shown = json.dumps(second["blocks"], ensure_ascii=False)
+    assert "Not a risk (<@UCSM>)" in shown and "marked not a risk" in shown
+    with Session(bot.engine) as session:
+        kinds = [
+            row.kind for row in session.exec(select(OutboxMessage)) if row.payload.get("update_ts")
+        ]
+    assert kinds == ["digest", "digest"]  # both updates stored with the message's kind
