@@ -1,9 +1,12 @@
 """The one attention ranking every screen asks: the digest, the App Home, `/cs risk`, the
 alerts and the "See all" list.
 
-Today it is `bot.accounts.ranking` (ARR-weighted urgency over the attention rules); when
-`scoring.attention` lands, this is the only function to switch. `attention_size` is how
-many accounts a digest shows (CSBOT_DIGEST_SIZE, 5 by default), shared with the ranking.
+It is `scoring.attention` (the value of a CSM's attention in dollars of ARR: churn
+probability × ARR × urgency, eligible only with a reason today), the same ranking
+`csbot digest --format json` prints. Expansion is shown in its own section of the digest
+(`bot.accounts.ranking.rank_expansion`), so here an account needs a reason besides
+expansion to qualify. `attention_size` is how many accounts a digest shows
+(CSBOT_DIGEST_SIZE, 5 by default), shared with the ranking.
 """
 
 from __future__ import annotations
@@ -12,15 +15,27 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
-from bot.accounts.ranking import AttentionRules, ScoreFacts, attention_priority, attention_reasons
+from bot.accounts.ranking import AttentionRules, ScoreFacts
+from scoring.attention import AttentionSettings, attention_parts, why_today
 
 T = TypeVar("T", bound=ScoreFacts)
 
 DEFAULT_SIZE = 5
+EXPANSION = "expansion"  # its own digest section, not a reason to need attention
 
 
 def attention_size(settings: Any) -> int:
     return int(getattr(settings, "digest_size", DEFAULT_SIZE))
+
+
+def attention_settings(rules: AttentionRules) -> AttentionSettings:
+    """The bot's thresholds as `scoring.attention` knobs."""
+    return AttentionSettings(
+        alert_threshold=rules.risk_threshold,
+        falling_points=rules.falling_fast_points,
+        renewal_window_days=rules.renewal_window_days,
+        expansion_threshold=rules.expansion_threshold,
+    )
 
 
 def rank_accounts(
@@ -30,14 +45,15 @@ def rank_accounts(
     *,
     qualifying_only: bool = True,
 ) -> list[tuple[T, float, tuple[str, ...]]]:
-    """(score, priority, why) best first. `qualifying_only` keeps the accounts with a reason
+    """(score, value, why) best first. `qualifying_only` keeps the accounts with a reason
     to look today (the digest, alerts); False orders the whole book (App Home, `/cs risk`),
     qualifying accounts first. Ties break on the larger fall, then the id."""
+    knobs = attention_settings(rules)
     ranked = []
     for score in scores:
-        why = attention_reasons(score, as_of, rules)
+        why = tuple(key for key in why_today(score, as_of, knobs) if key != EXPANSION)
         if why or not qualifying_only:
-            ranked.append((score, attention_priority(score, as_of, rules), why))
+            ranked.append((score, attention_parts(score, as_of, knobs)[0], why))
     ranked.sort(
         key=lambda row: (
             not row[2],
