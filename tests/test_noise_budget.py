@@ -255,7 +255,8 @@ def test_budget_holds_through_the_scheduler_jobs(engine, slack) -> None:
 
     for (channel, day), kinds in got.items():
         assert sum(kinds.values()) <= 3, (channel, day, kinds)
-        assert kinds["reminders"] <= 1 and kinds["digest"] <= 1
+        # Every day here is a digest day: the roll-up rides inside the digest.
+        assert kinds["reminders"] == 0 and kinds["digest"] <= 1
     for _email, uid in CSMS:
         assert [got[(uid, d)]["digest"] for d in range(days)] == [1, 1, 1]
         # Day 2: four accounts cross into critical; two reach the CSM (after quiet hours).
@@ -280,6 +281,36 @@ def test_budget_holds_through_the_scheduler_jobs(engine, slack) -> None:
         "held since your last digest" in json.dumps(c.args.get("blocks"))
         for c in slack.calls_to("chat.postMessage")
     )
+
+
+def test_reminders_fold_into_the_digest_and_go_alone_only_without_one(engine, slack) -> None:
+    seed_book(engine, 2)
+    for email, uid in CSMS:
+        slack.add_user(email, uid, tz="UTC")
+    clock = FixedClock(dt.datetime.combine(MONDAY, dt.time(0, 5)))
+    # Room for Tuesday's four critical alerts and the roll-up: only digest days matter here.
+    runtime = runtime_for(engine, clock, slack, digest_days="mon", realtime_per_day=6)
+    got = simulate(runtime, clock, slack, 2)
+
+    for _email, uid in CSMS:
+        # Monday, a digest day: one digest carrying the roll-up, no second message for it.
+        assert (got[(uid, 0)]["digest"], got[(uid, 0)]["reminders"]) == (1, 0)
+        # Tuesday, no digest: the roll-up goes on its own, once.
+        assert (got[(uid, 1)]["digest"], got[(uid, 1)]["reminders"]) == (0, 1)
+    monday = [
+        c.args
+        for c in slack.calls_to("chat.postMessage")
+        if c.args["channel"] == CSMS[0][1] and "need" in c.args["text"]
+    ]
+    folded = next(b for b in monday[0]["blocks"] if b.get("block_id") == "digest-reminders")
+    assert "Your overdue steps" in folded["text"]["text"] and "Step 0" in folded["text"]["text"]
+    with Session(engine) as session:
+        row = session.exec(
+            select(DeliveryLedger).where(
+                DeliveryLedger.key == f"reminders:{CSMS[0][0]}:{MONDAY.isoformat()}"
+            )
+        ).one()
+    assert row.decision == "folded"
 
 
 def test_settings_change_what_a_person_receives(engine, slack) -> None:
@@ -391,3 +422,4 @@ def test_snooze_reasons_silence_alerts_and_expire(session: Session) -> None:
         session.exec(select(Feedback).where(Feedback.label == "not_a_risk")).one().account_id
         == "acc-1"
     )
+

@@ -52,6 +52,7 @@ class Decision(StrEnum):
     SENT = "sent"
     DEFERRED = "deferred"  # sent at the end of quiet hours
     HELD = "held"  # waits for the digest / App Home
+    FOLDED = "folded"  # went inside that day's digest (the reminders roll-up)
 
 
 @dataclass(frozen=True)
@@ -281,5 +282,50 @@ def due_day(session: Session, recipient: str, now: dt.datetime, settings: Any) -
     if "@" in recipient and (
         moment.weekday() not in prefs.digest_days or prefs.away_on(moment.date())
     ):
+        return None
+    return moment.date()
+
+
+def record_folded(
+    session: Session,
+    *,
+    key: str,
+    recipient: str,
+    kind: Kind,
+    day: dt.date,
+    now: dt.datetime,
+    items: Iterable[dict[str, Any]] = (),
+) -> None:
+    """Note that a message went inside the digest (not sent on its own, nothing spent), so
+    its own job does not send it again. Idempotent on `key`. The caller commits."""
+    if session.exec(select(DeliveryLedger.id).where(DeliveryLedger.key == key)).first():
+        return
+    session.add(
+        DeliveryLedger(
+            key=key,
+            recipient=recipient.strip().lower() if "@" in recipient else recipient,
+            day=day,
+            kind=kind.value,
+            decision=Decision.FOLDED.value,
+            reason="in the digest",
+            items=list(items),
+            created_at=now,
+        )
+    )
+    session.flush()
+
+
+def rollup_day(session: Session, recipient: str, now: dt.datetime, settings: Any) -> dt.date | None:
+    """When the reminders roll-up goes on its own: the recipient's local date once their
+    digest time has passed on a day without a digest (not one of their digest days, or
+    away); on digest days the digest carries it. Channels get it every day."""
+    default_tz = _settings_value(settings, "timezone", "UTC")
+    tz = recipient_tz(session, recipient, default_tz)
+    prefs = prefs_for(session, recipient, settings)
+    moment = local(now, tz)
+    if moment.time().replace(tzinfo=None) < prefs.digest_time:
+        return None
+    digest_day = moment.weekday() in prefs.digest_days and not prefs.away_on(moment.date())
+    if "@" in recipient and digest_day:
         return None
     return moment.date()

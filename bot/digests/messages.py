@@ -178,6 +178,14 @@ def _intro(digest: Digest, mention: str | None) -> list[Block]:
     ]
 
 
+def reminders_block(lines: list[str]) -> SectionBlock:
+    """The day's reminders roll-up inside the digest: one section, not a second message."""
+    text = "*Reminders*\n" + "\n".join(lines)
+    return SectionBlock(
+        block_id="digest-reminders", text=MarkdownTextObject(text=truncate(text, MAX_SECTION_TEXT))
+    )
+
+
 def held_note(held: int) -> str:
     if not held:
         return ""
@@ -219,6 +227,8 @@ def digest_message(
     header, up to the digest size of entries (two blocks each), "See all N" when more
     qualified, then expansion candidates while there is room."""
     blocks: list[Block] = _intro(digest, mention)
+    if digest.reminders:
+        blocks.append(reminders_block(digest.reminders))
     states = states or {}
     groups = [item_blocks(item, digest, states.get(item.account_id)) for item in digest.items]
     room = max_blocks - len(blocks)

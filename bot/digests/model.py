@@ -82,6 +82,8 @@ class Digest:
     playbooks: list[PlaybookChoice] = field(default_factory=list)
     accounts_in_book: int = 0
     held: int = 0  # messages the noise budget held back since the last digest
+    # the day's reminders roll-up (overdue steps, escalations), folded in on digest days
+    reminders: list[str] = field(default_factory=list)
 
     @property
     def hidden(self) -> int:
@@ -90,4 +92,4 @@ class Digest:
 
     @property
     def is_empty(self) -> bool:
-        return not self.items and not self.expansion
+        return not self.items and not self.expansion and not self.reminders

@@ -2,10 +2,12 @@
 
 It lists the person's overdue steps grouped by account, and — for managers and the
 leaders' channel — the steps escalated to them (tier manager / executive, from
-CSBOT_MANAGER_MAPPING_FILE). The hourly `reminders` job queues it once the person's local
-digest time has passed, under `reminders:<recipient>:<local date>`, through the noise
-budget (so it counts against their real-time allowance, waits out quiet hours, and is held
-while they are away or on "digest only").
+CSBOT_MANAGER_MAPPING_FILE). On a person's digest days the `digests` job folds it into
+the digest (`rollup_lines`, noted in the ledger as "folded" under the roll-up's key); on
+other days the hourly `reminders` job queues it once their local digest time has passed,
+under `reminders:<recipient>:<local date>`, through the noise budget (so it counts against
+their real-time allowance, waits out quiet hours, and is held while they are away or on
+"digest only"). Channels (the leaders') get it on its own every day.
 """
 
 from __future__ import annotations
@@ -180,6 +182,27 @@ def rollup_message(rollup: Rollup, now: dt.datetime, mention: str | None = None)
         )
     )
     return {"text": title, "blocks": [block.to_dict() for block in blocks]}
+
+
+def rollup_lines(rollup: Rollup, now: dt.datetime) -> list[str]:
+    """The roll-up as mrkdwn lines, for the digest it is folded into on digest days."""
+    lines: list[str] = []
+    if rollup.own:
+        lines += ["_Your overdue steps_", *_lines(rollup.own, now, owner=True)]
+    if rollup.escalated:
+        lines += ["_Escalated to you_", *_lines(rollup.escalated, now, owner=False)]
+    return lines
+
+
+def rollups_to_fold(
+    session: Session, *, people: Iterable[str], now: dt.datetime, settings: Any
+) -> dict[str, Rollup]:
+    """Today's roll-up of each of `people` who has one and has not had it yet (to fold
+    into their digest)."""
+    path = getattr(settings, "manager_mapping_file", None)
+    managers = load_managers(Path(path) if path else None)
+    rollups = group_rollups(late_steps(session, now), managers, None)
+    return {who: rollups[who] for who in people if who in rollups}
 
 
 def rollup_key(recipient_: str, day: dt.date) -> str:

@@ -166,7 +166,7 @@ def reminders(runtime: Runtime, clock: Clock) -> dict[str, Any]:
     """Escalate slipped playbook steps (CSM → manager → executive), then queue each
     person's daily roll-up once their digest time has passed (`bot.plays.rollup`): one
     message a person a day, never one per step."""
-    from bot.delivery.budget import due_day
+    from bot.delivery.budget import rollup_day
     from bot.plays.rollup import queue_rollups
     from playbooks.engine import escalate_overdue
 
@@ -181,7 +181,7 @@ def reminders(runtime: Runtime, clock: Clock) -> dict[str, Any]:
             clock=clock,
             settings=runtime.settings,
             client=client,
-            due=lambda who: due_day(session, who, now, runtime.settings),
+            due=lambda who: rollup_day(session, who, now, runtime.settings),
         )
         session.commit()
     detail: dict[str, Any] = {"escalated": len(escalations), "rollups": counts}
@@ -285,6 +285,49 @@ def digest_audiences(
     return audiences(people, owners, managers, user_ids, day_of)
 
 
+def fold_rollups(
+    session: Session,
+    built: list[Any],
+    owners: list[str],
+    *,
+    as_of: dt.date,
+    clock: Clock,
+    settings: Any,
+) -> list[Any]:
+    """The digests with each person's reminders roll-up inside (a digest for someone with
+    only a roll-up, too), each roll-up noted as folded so the `reminders` job does not send
+    it as a second message on a digest day."""
+    from dataclasses import replace
+
+    from bot.delivery.budget import Kind, record_folded
+    from bot.digests.model import Digest
+    from bot.plays.rollup import rollup_key, rollup_lines, rollups_to_fold
+    from storage.models.noise import DeliveryLedger
+
+    now = clock.now()
+    rollups = rollups_to_fold(session, people=owners, now=now, settings=settings)
+    if not rollups:
+        return built
+    by_owner = {digest.owner: digest for digest in built}
+    out = list(built)
+    for who, rollup in sorted(rollups.items()):
+        key = rollup_key(who, as_of)
+        if session.exec(select(DeliveryLedger.id).where(DeliveryLedger.key == key)).first():
+            continue  # already sent on its own (or folded) today
+        lines = rollup_lines(rollup, now)
+        digest = by_owner.get(who)
+        if digest is None:
+            out.append(Digest(owner=who, as_of=as_of, reminders=lines))
+        else:
+            out[out.index(digest)] = replace(digest, reminders=lines)
+        items = [{"account_id": a, "rule": "overdue_step"} for a in rollup.own] + [
+            {"account_id": a, "rule": "escalation"} for a in rollup.escalated
+        ]
+        record_folded(session, key=key, recipient=who, kind=Kind.REMINDERS, day=as_of,
+                      now=now, items=items)  # fmt: skip
+    return out
+
+
 def digests(runtime: Runtime, clock: Clock) -> dict[str, Any]:
     """Queue today's digest for every person whose local digest time has passed (the
     outbox key `digest:<email>:<date>` makes it once a day; the noise budget decides),
@@ -310,6 +353,9 @@ def digests(runtime: Runtime, clock: Clock) -> dict[str, Any]:
                 library=library,
                 now=clock.now(),
                 audience=audience,
+            )
+            built = fold_rollups(
+                session, built, owners, as_of=as_of, clock=clock, settings=settings
             )
             rows = queue_digests(
                 session, built, as_of=as_of, clock=clock, settings=settings, client=client

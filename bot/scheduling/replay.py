@@ -200,6 +200,8 @@ def replay(
             if row.decision == "held":
                 report.held.setdefault(slot, Counter())[row.kind] += 1
                 report.held_reasons[row.reason or ""] += 1
+            elif row.decision == "folded":  # went inside that day's digest, not a message
+                report.about.setdefault(slot, []).extend(row.items or [])
             else:
                 report.sent.setdefault(slot, Counter())[row.kind] += 1
                 report.about.setdefault(slot, []).extend(row.items or [])
