@@ -422,4 +422,3 @@ def test_snooze_reasons_silence_alerts_and_expire(session: Session) -> None:
         session.exec(select(Feedback).where(Feedback.label == "not_a_risk")).one().account_id
         == "acc-1"
     )
-
