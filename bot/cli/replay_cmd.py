@@ -9,13 +9,21 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from typing import Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from bot.cli.errors import CliError
-from bot.runtime import build_runtime
+
+
+def build_runtime() -> Any:
+    """The runtime, imported on use: SQLAlchemy must not load for `csbot --help`."""
+    from bot.runtime import build_runtime as build
+
+    return build()
+
 
 console = Console()
 
