@@ -27,9 +27,9 @@ third of the threshold),
 the entry's `disagreement` is one line that says why: the model's top reason.
 
 Callers: `scoring.service` stores `value` as `AccountScore.attention`; `csbot digest
---format json` prints `rank_attention`'s entries. The bot's digest, App Home, `/cs risk`
-and alerts are to be wired onto `rank_attention` / `load_attention` (they still use
-`bot/digest/ranking.py`); the `why` keys match that module's so its labels apply.
+--format json` prints `rank_attention`'s entries. The bot's digest, App Home, `/cs risk`,
+alerts and "See all" rank through `bot.accounts.attention.rank_accounts`, which applies
+`why_today` and `attention_parts`; the `why` keys match `bot.accounts.ranking`'s labels.
 """
 
 from __future__ import annotations

@@ -38,6 +38,14 @@ def attention_settings(rules: AttentionRules) -> AttentionSettings:
     )
 
 
+def attention_why(
+    score: ScoreFacts, as_of: dt.date, rules: AttentionRules = AttentionRules()
+) -> tuple[str, ...]:
+    """Why the account needs its owner today (`WHY_LABELS` keys); empty when it does not."""
+    knobs = attention_settings(rules)
+    return tuple(key for key in why_today(score, as_of, knobs) if key != EXPANSION)
+
+
 def rank_accounts(
     scores: Sequence[T],
     as_of: dt.date,
@@ -51,7 +59,7 @@ def rank_accounts(
     knobs = attention_settings(rules)
     ranked = []
     for score in scores:
-        why = tuple(key for key in why_today(score, as_of, knobs) if key != EXPANSION)
+        why = attention_why(score, as_of, rules)
         if why or not qualifying_only:
             ranked.append((score, attention_parts(score, as_of, knobs)[0], why))
     ranked.sort(

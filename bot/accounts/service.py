@@ -97,7 +97,7 @@ def my_book(session: Session, email: str) -> list[AccountView]:
 
 def rank_by_risk(book: list[AccountView]) -> list[AccountView]:
     """The whole book in the one attention order (`bot.accounts.attention`): accounts with
-    a reason to look today first, by ARR-weighted urgency."""
+    a reason to look today first, by the value of attention (`bot.accounts.attention`)."""
     from bot.accounts.attention import rank_accounts
 
     scored = {view.score.account_id: view for view in book if view.score is not None}

@@ -171,7 +171,7 @@ def _intro(digest: Digest, mention: str | None) -> list[Block]:
             elements=[
                 MarkdownTextObject(
                     text=f"{lead}As of {digest.as_of:%a %d %b %Y} · {book} in your book · "
-                    "ranked by ARR-weighted risk and change" + held_note(digest.held)
+                    "ranked by ARR at risk, renewal and fall" + held_note(digest.held)
                 )
             ],
         ),

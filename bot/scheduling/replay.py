@@ -223,9 +223,10 @@ REASONS_OF_THEIR_OWN = frozenset({"overdue_step", "escalation"})
 
 def count_low_risk(session: Session, about: dict[tuple[str, dt.date], list[dict[str, Any]]]) -> int:
     """Sent entries (digest lines, alerts) about an account that, on that day, had no
-    attention reason (`bot.accounts.ranking.attention_reasons`) and was not an expansion
+    attention reason (`bot.accounts.attention.attention_why`) and was not an expansion
     candidate; overdue steps and escalations are reasons of their own."""
-    from bot.accounts.ranking import attention_reasons, is_expansion_candidate
+    from bot.accounts.attention import attention_why
+    from bot.accounts.ranking import is_expansion_candidate
     from storage.models import AccountScore
 
     wanted = [
@@ -247,7 +248,7 @@ def count_low_risk(session: Session, about: dict[tuple[str, dt.date], list[dict[
         score = latest[(account_id, day)]
         if score is None:
             continue
-        if not attention_reasons(score, day) and not is_expansion_candidate(score):
+        if not attention_why(score, day) and not is_expansion_candidate(score):
             found += 1
     return found
 
