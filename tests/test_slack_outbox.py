@@ -23,7 +23,7 @@ from bot.slack.ids import ButtonValue
 from storage.enums import MessageKind
 from storage.models import OutboxMessage
 from tests.fakes.slack_server import OUTBOX_METHODS, outbox_key
-from tests.test_slack_actions import click_button, element, start_run
+from tests.test_slack_actions import click_button, start_run
 from tests.test_slack_commands import ask
 from tests.test_slack_harness import CSM, Bot
 
@@ -39,19 +39,11 @@ def as_clicked(args: dict[str, Any], ts: str) -> dict[str, Any]:
     return {"ts": ts, "text": args.get("text", ""), "blocks": args["blocks"]}
 
 
-def account_elements(message: dict[str, Any], account_id: str) -> list[str]:
-    """The action ids in the actions block of `account_id` (its block id is its record)."""
-    for block in message["blocks"]:
-        record = block.get("block_id", "") if block.get("type") == "actions" else ""
-        if record.startswith("{") and ButtonValue.decode(record).account_id == account_id:
-            return [e["action_id"] for e in block["elements"]]
-    raise AssertionError(f"no actions for {account_id}")
-
-
 def test_every_post_and_update_carries_its_outbox_key(bot: Bot) -> None:
     bot.fake.require_outbox_key = True
     # Scheduled: alerts and the daily digest, queued and delivered by the sender.
-    settings = load_settings(risk_alert_threshold=0.5)
+    # "everything": the noise budget lets every alert out (it is the outbox under test here).
+    settings = load_settings(risk_alert_threshold=0.5, default_delivery="everything")
     client = WebClient(token="xoxb-test", base_url=bot.fake.api_url)
     with Session(bot.engine, expire_on_commit=False) as session:
         today = bot.clock.now().date()
@@ -92,35 +84,51 @@ def test_every_post_and_update_carries_its_outbox_key(bot: Bot) -> None:
         assert call.args["unfurl_links"] is False and call.args["unfurl_media"] is False
 
 
+def menu_choices(message: dict[str, Any], account_id: str) -> list[str]:
+    """The overflow menu's choices on `account_id`'s digest entry."""
+    section = next(b for b in message["blocks"] if b.get("block_id") == f"digest-{account_id}")
+    return [ButtonValue.decode(o["value"]).option or "" for o in section["accessory"]["options"]]
+
+
+def choose(bot: Bot, message: dict[str, Any], account_id: str, choice: str) -> None:
+    section = next(b for b in message["blocks"] if b.get("block_id") == f"digest-{account_id}")
+    option = next(o for o in section["accessory"]["options"] if f'"{choice}"' in o["value"])
+    action = {"type": "overflow", "action_id": "account-menu", "block_id": section["block_id"],
+              "selected_option": option}  # fmt: skip
+    assert bot.click(action, message=message, channel=CSM[1]).status_code == 200
+
+
 def test_a_click_re_renders_the_message_with_its_buttons_in_the_new_state(bot: Bot) -> None:
     ask(bot, "digest")
     digest = posted(bot)[-1]
     ts = bot.calls("chat.postMessage")[-1].args.get("ts") or "1700000001.000100"
     message = as_clicked(digest, ts)
-    assert "account-snooze" in account_elements(message, "A1")
-    assert "account-not-a-risk" in account_elements(message, "A1")
+    assert {"snooze", "not_a_risk"} <= set(menu_choices(message, "A1"))
 
-    snooze, block_id = element(message, "account-snooze")
-    week = next(o for o in snooze["options"] if '"7"' in o["value"])
-    action = {"type": "static_select", "action_id": "account-snooze", "block_id": block_id,
-              "selected_option": week}  # fmt: skip
-    assert bot.click(action, message=message, channel=CSM[1]).status_code == 200
+    # Not a risk from the overflow: the digest is re-rendered from the database in place.
+    choose(bot, message, "A1", "not_a_risk")
     update = bot.wait_calls("chat.update")[0].args
     assert update["ts"] == ts and update["channel"] == CSM[1]
-    snoozed = as_clicked(update, ts)
-    assert "account-snooze" not in account_elements(snoozed, "A1")  # used: gone
-    assert "account-not-a-risk" in account_elements(snoozed, "A1")
-    assert "account-snooze" in account_elements(snoozed, "A2")  # the other account is as it was
-    assert "Snoozed until Jun 08 by <@UCSM>" in json.dumps(update["blocks"], ensure_ascii=False)
+    marked = as_clicked(update, ts)
+    assert "not_a_risk" not in menu_choices(marked, "A1")  # used: gone
+    assert "snooze" in menu_choices(marked, "A1")
+    assert "not_a_risk" in menu_choices(marked, "A2")  # the other account is as it was
+    assert "Not a risk (<@UCSM>)" in json.dumps(update["blocks"], ensure_ascii=False)
 
-    # A click on the re-rendered message: its buttons name the stored message too.
-    click_button(bot, snoozed, "account-not-a-risk")
+    # Snooze from the re-rendered message: its menu names the stored message too.
+    choose(bot, marked, "A1", "snooze")
+    view = bot.wait_calls("views.open")[0].args["view"]
+    values = {
+        "snooze-reason": {"snooze-reason-input": {"type": "static_select", "selected_option": {"value": "not_a_real_risk"}}},
+        "snooze-period": {"snooze-period-input": {"type": "static_select", "selected_option": {"value": "7"}}},
+        "snooze-note": {"snooze-note-input": {"type": "plain_text_input", "value": ""}},
+    }  # fmt: skip
+    assert bot.submit(view, values).status_code == 200
     second = bot.wait_calls("chat.update", 2)[1].args
     both = as_clicked(second, ts)
-    assert "account-not-a-risk" not in account_elements(both, "A1")
-    assert "account-snooze" not in account_elements(both, "A1")
+    assert "snooze" not in menu_choices(both, "A1") and "not_a_risk" not in menu_choices(both, "A1")
     shown = json.dumps(second["blocks"], ensure_ascii=False)
-    assert "Not a risk (<@UCSM>)" in shown and "marked not a risk" in shown
+    assert "Snoozed until Jun 08 by <@UCSM>" in shown and "marked not a risk" in shown
     with Session(bot.engine) as session:
         kinds = [
             row.kind for row in session.exec(select(OutboxMessage)) if row.payload.get("update_ts")
