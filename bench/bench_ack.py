@@ -46,7 +46,10 @@ def serve(port: int) -> None:
     runtime = build_runtime()
     app = create_bolt_app(runtime)
     uvicorn.run(
-        Starlette(routes=slack_routes(app, runtime)), host="127.0.0.1", port=port, log_level="warning"
+        Starlette(routes=slack_routes(app, runtime)),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
     )
 
 
