@@ -22,6 +22,7 @@ from bot.accounts.service import account_state
 from bot.accounts.trend import WEEKS, sparkline, weekly_points
 from bot.slack import blocks as render
 from bot.slack.deps import RenderContext
+from bot.slack.format import escape
 from storage.models import Account, AccountScore, PlaybookRun, PlaybookStep
 
 CARD_REASONS = 5
@@ -171,7 +172,9 @@ def account_card(session: Session, account: Account, library: Mapping[str, Any])
     """The health card (`bot.accounts.messages`), or a line when never scored."""
     card = load_account_card(session, account.account_id, library=library)
     if card is None:
-        return render.notice(f"*{account.name}* (`{account.account_id}`) has not been scored yet.")
+        return render.notice(
+            f"*{escape(account.name)}* (`{escape(account.account_id)}`) has not been scored yet."
+        )
     return account_card_message(card)
 
 

@@ -24,6 +24,7 @@ from slack_sdk.models.blocks import (
 
 from bot.accounts.actions import account_actions, state_text
 from bot.accounts.service import AccountState
+from bot.delivery.limits import MAX_HEADER_TEXT, MAX_MESSAGE_BLOCKS, MAX_SECTION_TEXT
 from bot.digests.model import WHY_LABELS, Digest, DigestItem, ExpansionItem
 from bot.slack.format import (
     band_emoji,
@@ -37,7 +38,6 @@ from bot.slack.format import (
     truncate,
 )
 from bot.slack.ids import ActionId, ButtonValue
-from bot.slack.limits import MAX_HEADER_TEXT, MAX_MESSAGE_BLOCKS, MAX_SECTION_TEXT
 
 CONTEXT_TEXT = 2000
 FALLBACK_TEXT = 3000
@@ -166,12 +166,12 @@ def _more(count: int, block_id: str) -> ContextBlock:
 
 def fallback_text(digest: Digest) -> str:
     names = ", ".join(
-        f"{item.name} ({band_label(item.band)}{', ' + change(item.health_delta_30d) if item.health_delta_30d else ''})"
+        f"{escape(item.name)} ({band_label(item.band)}{', ' + change(item.health_delta_30d) if item.health_delta_30d else ''})"
         for item in digest.items
     )
     text = headline(digest) + (f": {names}" if names else "")
     if digest.expansion:
-        text += f". Expansion: {', '.join(item.name for item in digest.expansion)}"
+        text += f". Expansion: {', '.join(escape(item.name) for item in digest.expansion)}"
     return truncate(text, FALLBACK_TEXT)
 
 
