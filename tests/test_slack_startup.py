@@ -10,9 +10,9 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
+from bot.app.bolt import create_bolt_app
 from bot.runtime import Runtime
 from bot.settings import load_settings
-from bot.slack.app import create_bolt_app
 from bot.web.slack import slack_routes
 from bot.web.slack_token import SlackStartupError, check_token
 from tests.test_slack_harness import SECRET, UvicornThread, sign
