@@ -23,9 +23,9 @@ from sqlalchemy import insert
 from sqlmodel import Session, SQLModel
 
 import storage.models  # noqa: F401  (registers the tables)
+from bot.delivery.limits import validate_message
 from bot.digests.messages import digest_messages
 from bot.digests.service import build_digests
-from bot.slack.limits import validate_message
 from playbooks.library import load_library
 from storage.db import make_engine
 from storage.models import Account, AccountScore

@@ -23,11 +23,11 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias, Union
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Discriminator,
     Field,
     Tag,
-    field_validator,
     model_validator,
 )
 
@@ -42,6 +42,15 @@ Reasons = list[str] | None
 def _defaults_when_true(value: Any) -> Any:
     """`new_account: true` means "with the default parameters"."""
     return {} if value is True or value is None else value
+
+
+def _one_or_many(value: Any) -> Any:
+    """`band: at_risk` is shorthand for `band: [at_risk]`."""
+    return [value] if isinstance(value, str) else value
+
+
+DEFAULTS_WHEN_TRUE = BeforeValidator(_defaults_when_true)
+ONE_OR_MANY = BeforeValidator(_one_or_many)
 
 
 class _Spec(BaseModel):
@@ -65,12 +74,7 @@ class _Condition(BaseModel):
 
 
 class BandEntered(_Condition):
-    band_entered: list[Band] = Field(min_length=1)
-
-    @field_validator("band_entered", mode="before")
-    @classmethod
-    def _one_or_many(cls, value: Any) -> Any:
-        return [value] if isinstance(value, str) else value
+    band_entered: Annotated[list[Band], ONE_OR_MANY] = Field(min_length=1)
 
     def match(self, ctx: AccountContext) -> Reasons:
         if ctx.band not in self.band_entered:
@@ -88,12 +92,7 @@ class BandEntered(_Condition):
 class BandIs(_Condition):
     """The current band is one of these (a filter; `band_entered` fires on the change)."""
 
-    band: list[Band] = Field(min_length=1)
-
-    @field_validator("band", mode="before")
-    @classmethod
-    def _one_or_many(cls, value: Any) -> Any:
-        return [value] if isinstance(value, str) else value
+    band: Annotated[list[Band], ONE_OR_MANY] = Field(min_length=1)
 
     def match(self, ctx: AccountContext) -> Reasons:
         return [] if ctx.band in self.band else None
@@ -150,11 +149,7 @@ class WithinDays(_Spec):
 
 
 class NewAccount(_Condition):
-    new_account: WithinDays
-
-    _coerce = field_validator("new_account", mode="before")(
-        classmethod(lambda cls, v: _defaults_when_true(v))
-    )
+    new_account: Annotated[WithinDays, DEFAULTS_WHEN_TRUE]
 
     def match(self, ctx: AccountContext) -> Reasons:
         days = ctx.days_since_start()
@@ -206,11 +201,7 @@ class MilestoneOverdue(_Condition):
 
 
 class UrgentTicket(_Condition):
-    urgent_ticket: WithinDays
-
-    _coerce = field_validator("urgent_ticket", mode="before")(
-        classmethod(lambda cls, v: _defaults_when_true(v))
-    )
+    urgent_ticket: Annotated[WithinDays, DEFAULTS_WHEN_TRUE]
 
     def match(self, ctx: AccountContext) -> Reasons:
         within = self.urgent_ticket.within_days
@@ -241,11 +232,7 @@ def _left(
 
 
 class ChampionLeft(_Condition):
-    champion_left: LeftSpec
-
-    _coerce = field_validator("champion_left", mode="before")(
-        classmethod(lambda cls, v: _defaults_when_true(v))
-    )
+    champion_left: Annotated[LeftSpec, DEFAULTS_WHEN_TRUE]
 
     def match(self, ctx: AccountContext) -> Reasons:
         at = ctx.events.champion_left_at if ctx.events else None
@@ -256,11 +243,7 @@ class ChampionLeft(_Condition):
 
 
 class SponsorLeft(_Condition):
-    sponsor_left: LeftSpec
-
-    _coerce = field_validator("sponsor_left", mode="before")(
-        classmethod(lambda cls, v: _defaults_when_true(v))
-    )
+    sponsor_left: Annotated[LeftSpec, DEFAULTS_WHEN_TRUE]
 
     def match(self, ctx: AccountContext) -> Reasons:
         at = ctx.events.sponsor_left_at if ctx.events else None
@@ -273,11 +256,7 @@ class SponsorLeft(_Condition):
 class NpsDetractor(_Condition):
     """An NPS response of 0-6 submitted in the last `within_days` days."""
 
-    nps_detractor: WithinDays
-
-    _coerce = field_validator("nps_detractor", mode="before")(
-        classmethod(lambda cls, v: _defaults_when_true(v))
-    )
+    nps_detractor: Annotated[WithinDays, DEFAULTS_WHEN_TRUE]
 
     def match(self, ctx: AccountContext) -> Reasons:
         if ctx.events is None:
@@ -298,11 +277,7 @@ class OverdueSpec(_Spec):
 
 
 class InvoiceOverdue(_Condition):
-    invoice_overdue: OverdueSpec
-
-    _coerce = field_validator("invoice_overdue", mode="before")(
-        classmethod(lambda cls, v: _defaults_when_true(v))
-    )
+    invoice_overdue: Annotated[OverdueSpec, DEFAULTS_WHEN_TRUE]
 
     def match(self, ctx: AccountContext) -> Reasons:
         if ctx.events is None:
@@ -381,11 +356,7 @@ class PctSpec(_Spec):
 
 
 class LoginsDown(_Condition):
-    logins_down: PctSpec
-
-    _coerce = field_validator("logins_down", mode="before")(
-        classmethod(lambda cls, v: _defaults_when_true(v))
-    )
+    logins_down: Annotated[PctSpec, DEFAULTS_WHEN_TRUE]
 
     def match(self, ctx: AccountContext) -> Reasons:
         change = ctx.signal("login_change")
@@ -403,12 +374,7 @@ class LoginsDown(_Condition):
 
 
 class StakeholderBandIn(_Condition):
-    stakeholder_band: list[StakeholderBand] = Field(min_length=1)
-
-    @field_validator("stakeholder_band", mode="before")
-    @classmethod
-    def _one_or_many(cls, value: Any) -> Any:
-        return [value] if isinstance(value, str) else value
+    stakeholder_band: Annotated[list[StakeholderBand], ONE_OR_MANY] = Field(min_length=1)
 
     def match(self, ctx: AccountContext) -> Reasons:
         if ctx.stakeholder_band not in self.stakeholder_band:
@@ -424,11 +390,7 @@ class GapSpec(_Spec):
 
 
 class MultithreadingBelowTarget(_Condition):
-    multithreading_below_target: GapSpec
-
-    _coerce = field_validator("multithreading_below_target", mode="before")(
-        classmethod(lambda cls, v: _defaults_when_true(v))
-    )
+    multithreading_below_target: Annotated[GapSpec, DEFAULTS_WHEN_TRUE]
 
     def match(self, ctx: AccountContext) -> Reasons:
         engaged = ctx.stakeholders.get("engaged_contacts")
@@ -456,11 +418,7 @@ class SaturationSpec(_Spec):
 
 
 class SeatSaturation(_Condition):
-    seat_saturation: SaturationSpec
-
-    _coerce = field_validator("seat_saturation", mode="before")(
-        classmethod(lambda cls, v: _defaults_when_true(v))
-    )
+    seat_saturation: Annotated[SaturationSpec, DEFAULTS_WHEN_TRUE]
 
     def match(self, ctx: AccountContext) -> Reasons:
         spec = self.seat_saturation
@@ -483,11 +441,7 @@ class AdoptionSpec(_Spec):
 
 
 class AdvancedFeatureAdoption(_Condition):
-    advanced_feature_adoption: AdoptionSpec
-
-    _coerce = field_validator("advanced_feature_adoption", mode="before")(
-        classmethod(lambda cls, v: _defaults_when_true(v))
-    )
+    advanced_feature_adoption: Annotated[AdoptionSpec, DEFAULTS_WHEN_TRUE]
 
     def match(self, ctx: AccountContext) -> Reasons:
         value = ctx.signal("advanced_feature_adoption")
@@ -503,12 +457,7 @@ class AdvancedFeatureAdoption(_Condition):
 
 
 class SegmentIn(_Condition):
-    segment: list[Segment] = Field(min_length=1)
-
-    @field_validator("segment", mode="before")
-    @classmethod
-    def _one_or_many(cls, value: Any) -> Any:
-        return [value] if isinstance(value, str) else value
+    segment: Annotated[list[Segment], ONE_OR_MANY] = Field(min_length=1)
 
     def match(self, ctx: AccountContext) -> Reasons:
         return [] if ctx.segment in self.segment else None

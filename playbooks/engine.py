@@ -64,6 +64,30 @@ __all__ = [
 STEP_DONE_STATES = ("done", "skipped")
 
 
+def _log_change(
+    session: Session,
+    action: str,
+    entity_id: int | None,
+    detail: dict[str, Any],
+    *,
+    clock: Clock,
+    actor: str,
+    source: str,
+) -> None:
+    """One audit row for a change to a run or a step; `action` reads "run.closed" or
+    "step.done", so the entity is its first word."""
+    audit(
+        session,
+        clock=clock,
+        actor=actor,
+        source=source,
+        action=action,
+        entity=action.split(".")[0],
+        entity_id=entity_id,
+        detail=detail,
+    )
+
+
 def _when(value: dt.datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M") if value else "an unknown time"
 
@@ -202,15 +226,14 @@ def advance_step(
             f"step {step_id} is already {step.status} (by {step.done_by} at {_when(step.done_at)})"
         )
     _bump(session, step.run_id)  # = run.id (`run` was loaded by step.run_id)
-    audit(
+    _log_change(
         session,
+        f"step.{status}",
+        step_id,
+        {"run_id": run.id, "account_id": run.account_id, "title": step.title, "note": note},
         clock=clock,
         actor=actor,
         source=source,
-        action=f"step.{status}",
-        entity="step",
-        entity_id=step_id,
-        detail={"run_id": run.id, "account_id": run.account_id, "title": step.title, "note": note},
     )
     _complete_if_finished(session, run, actor=actor, source=source, clock=clock)
     session.refresh(run)
@@ -230,15 +253,14 @@ def _complete_if_finished(
         .execution_options(synchronize_session="fetch")
     )
     if completed.rowcount == 1:  # type: ignore[attr-defined]
-        audit(
+        _log_change(
             session,
+            "run.completed",
+            run.id,
+            {"playbook": run.playbook, "account_id": run.account_id},
             clock=clock,
             actor=actor,
             source=source,
-            action="run.completed",
-            entity="run",
-            entity_id=run.id,
-            detail={"playbook": run.playbook, "account_id": run.account_id},
         )
 
 
@@ -276,15 +298,14 @@ def assign(
                 f"(by {step.done_by} at {_when(step.done_at)})"
             )
         _bump(session, step.run_id)  # = run.id (`run` was loaded by step.run_id)
-        audit(
+        _log_change(
             session,
+            "step.assigned",
+            step_id,
+            {"run_id": run.id, "from": previous, "to": owner},
             clock=clock,
             actor=actor,
             source=source,
-            action="step.assigned",
-            entity="step",
-            entity_id=step_id,
-            detail={"run_id": run.id, "from": previous, "to": owner},
         )
         return step
     assert run_id is not None  # exactly one of step_id and run_id, checked above
@@ -310,15 +331,14 @@ def assign(
         .values(owner=owner)
         .execution_options(synchronize_session="fetch")
     )
-    audit(
+    _log_change(
         session,
+        "run.assigned",
+        run_id,
+        {"account_id": run.account_id, "from": previous, "to": owner},
         clock=clock,
         actor=actor,
         source=source,
-        action="run.assigned",
-        entity="run",
-        entity_id=run_id,
-        detail={"account_id": run.account_id, "from": previous, "to": owner},
     )
     return run
 
@@ -337,15 +357,14 @@ def snooze_run(
     if until <= clock.now():
         raise PlaybookError(f"snooze until {_when(until)} is not in the future")
     run = _update_active_run(session, run_id, f"snooze run {run_id}", snoozed_until=until)
-    audit(
+    _log_change(
         session,
+        "run.snoozed",
+        run_id,
+        {"account_id": run.account_id, "until": until.isoformat()},
         clock=clock,
         actor=actor,
         source=source,
-        action="run.snoozed",
-        entity="run",
-        entity_id=run_id,
-        detail={"account_id": run.account_id, "until": until.isoformat()},
     )
     return run
 
@@ -391,15 +410,14 @@ def log_outcome(
     )
     session.add(outcome)
     session.flush()
-    audit(
+    _log_change(
         session,
+        "run.outcome",
+        run_id,
+        {"account_id": run.account_id, "kind": kind, "arr_change": arr_change, "note": note},
         clock=clock,
         actor=actor,
         source=source,
-        action="run.outcome",
-        entity="run",
-        entity_id=run_id,
-        detail={"account_id": run.account_id, "kind": kind, "arr_change": arr_change, "note": note},
     )
     if kind in OUTCOMES_THAT_LABEL:
         # "saved" and "churned" are what the churn model learns from next time.
@@ -417,15 +435,14 @@ def close_run(
     run = _update_active_run(
         session, run_id, f"close run {run_id}", status="closed", closed_at=clock.now()
     )
-    audit(
+    _log_change(
         session,
+        "run.closed",
+        run_id,
+        {"account_id": run.account_id, "playbook": run.playbook},
         clock=clock,
         actor=actor,
         source=source,
-        action="run.closed",
-        entity="run",
-        entity_id=run_id,
-        detail={"account_id": run.account_id, "playbook": run.playbook},
     )
     return run
 

@@ -29,7 +29,9 @@ def first_sighting(
         insert(table)
         .values(signature=signature, expires_at=expires_at)
         .on_conflict_do_nothing(index_elements=["signature"])
+        # RETURNING, not rowcount: psycopg's rowcount is not reliable for a skipped insert.
+        .returning(table.c.signature)
     )
     with engine.begin() as connection:
         connection.execute(delete(SeenRequest).where(col(SeenRequest.expires_at) < now))
-        return bool(connection.execute(statement).rowcount)
+        return connection.execute(statement).first() is not None

@@ -7,9 +7,9 @@ import datetime as dt
 
 from sqlmodel import Session, select
 
+from bot.delivery.limits import validate_message
 from bot.plays.scheduled import escalation_recipients, queue_escalations
 from bot.settings import Settings
-from bot.slack.limits import validate_message
 from playbooks import engine
 from playbooks.escalation import Escalation
 from playbooks.library import load_library

@@ -8,8 +8,8 @@ from typing import Any
 from sqlmodel import Session, select
 
 from bot.alerts.service import raise_alerts
+from bot.delivery.limits import validate_message
 from bot.settings import Settings
-from bot.slack.limits import validate_message
 from storage.clock import FixedClock
 from storage.models import Account, AccountScore, Alert, OutboxMessage, SlackUser, Snooze
 

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from bot.cli import app
 from bot.cli.errors import CliError
-from bot.slack.limits import validate_message
+from bot.delivery.limits import validate_message
 from storage import migrate
 from storage.db import make_engine
 from storage.models import Account, AccountScore, OutboxMessage

@@ -7,9 +7,9 @@ import datetime as dt
 import pytest
 from sqlmodel import Session
 
+from bot.delivery.limits import validate_message
 from bot.leaders.messages import leaders_summary_message
 from bot.leaders.service import ContractSpan, arr_at, band_changes, build_leaders_summary, retention
-from bot.slack.limits import validate_message
 from storage.models import (
     Account,
     AccountScore,

@@ -6,10 +6,10 @@ import datetime as dt
 
 from sqlmodel import Session, select
 
+from bot.delivery.limits import validate_message
 from bot.digests.model import Digest
 from bot.digests.post import queue_digests
 from bot.settings import Settings
-from bot.slack.limits import validate_message
 from storage.clock import FixedClock
 from storage.models import OutboxMessage, SlackUser
 from tests.test_messages import item

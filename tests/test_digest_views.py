@@ -8,10 +8,10 @@ from sqlmodel import Session
 
 from bot.accounts.cards import load_account_card
 from bot.accounts.messages import account_card_message
+from bot.delivery.limits import validate_message
 from bot.home.messages import home_view
 from bot.home.service import load_home
 from bot.slack.ids import ActionId
-from bot.slack.limits import validate_message
 from playbooks.library import load_library
 from storage.models import Account, AccountScore, OutboxMessage, PlaybookRun, PlaybookStep
 

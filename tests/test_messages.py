@@ -13,6 +13,7 @@ from bot.accounts.messages import account_card_message
 from bot.accounts.model import AccountCard, PlaybookChoice, RunSummary
 from bot.alerts.detect import detect_alerts
 from bot.alerts.messages import alert_message
+from bot.delivery.limits import MessageLimitError, validate_message
 from bot.digests.messages import digest_message, digest_messages
 from bot.digests.model import Digest, DigestItem, ExpansionItem
 from bot.digests.terminal import print_digest
@@ -23,7 +24,6 @@ from bot.leaders.service import BandChange, LeadersSummary, PlaybookResult, Rete
 from bot.plays.messages import run_message, step_message
 from bot.plays.service import OpenStep
 from bot.slack.ids import ActionId, ButtonValue
-from bot.slack.limits import MessageLimitError, validate_message
 from storage.models import AccountScore, PlaybookRun, PlaybookStep
 
 AS_OF = dt.date(2026, 6, 1)
@@ -140,7 +140,8 @@ def test_digest_message_has_header_accounts_one_menu_and_expansion() -> None:
         "Seats 97% used"
         in next(b for b in blocks if b.get("block_id") == "expansion-exp-0")["text"]["text"]
     )
-    assert message["text"].startswith("3 accounts need you today: Account 0 & Sons (critical")
+    # the notification text is mrkdwn too: names in it are escaped
+    assert message["text"].startswith("3 accounts need you today: Account 0 &amp; Sons (critical")
 
 
 def test_a_40_account_digest_is_one_phone_sized_message_with_see_all() -> None:
@@ -342,7 +343,7 @@ def test_alert_message() -> None:
     )
     assert "renews in 30 days" in text and "churn risk 70%" in text
     assert "Logins down 60%" in message["blocks"][1]["elements"][0]["text"]
-    assert message["text"] == "Acme <Corp> entered critical (was neutral): health 35"
+    assert message["text"] == "Acme &lt;Corp&gt; entered critical (was neutral): health 35"
     expansion = detect_alerts(
         None,
         score(

@@ -24,9 +24,9 @@ from sqlmodel import Session
 from starlette.applications import Starlette
 
 from bot.app.bolt import create_bolt_app
+from bot.delivery.limits import validate_message
 from bot.runtime import Runtime
 from bot.settings import load_settings
-from bot.slack.limits import validate_message
 from bot.web.slack import slack_routes
 from storage.clock import FixedClock
 from storage.models import Account, AccountScore, Contract, SlackUser

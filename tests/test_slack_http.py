@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from urllib.parse import urlencode
 
-from bot.slack.limits import validate_message
+from bot.delivery.limits import validate_message
 from tests.test_slack_harness import CSM, SECRET, Bot
 
 pytest_plugins = ["tests.test_slack_harness"]

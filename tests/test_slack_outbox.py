@@ -18,10 +18,13 @@ from bot.alerts.service import raise_alerts
 from bot.delivery.sender import deliver_pending
 from bot.digests.post import queue_digests
 from bot.digests.service import build_digests
+from bot.leaders.messages import leaders_summary_message
+from bot.leaders.service import BandChange, LeadersSummary, PlaybookResult, Retention
+from bot.plays.escalation import escalation_message
 from bot.settings import load_settings
 from bot.slack.ids import ButtonValue
 from storage.enums import MessageKind
-from storage.models import OutboxMessage
+from storage.models import Account, AccountScore, OutboxMessage, PlaybookStep
 from tests.fakes.slack_server import OUTBOX_METHODS, outbox_key
 from tests.test_slack_actions import click_button, start_run
 from tests.test_slack_commands import ask
@@ -134,3 +137,75 @@ def test_a_click_re_renders_the_message_with_its_buttons_in_the_new_state(bot: B
             row.kind for row in session.exec(select(OutboxMessage)) if row.payload.get("update_ts")
         ]
     assert kinds == ["digest", "digest"]  # both updates stored with the message's kind
+
+
+HOSTILE = "Evil <!channel> & <https://evil.example|x>"
+
+
+def shown_strings(payload: Any) -> list[str]:
+    """Every string Slack would read as mrkdwn from a payload (not plain_text, which is shown
+    as it is, nor values, ids or metadata)."""
+    if isinstance(payload, dict) and payload.get("type") == "plain_text":
+        return []
+    if isinstance(payload, list):
+        return [text for item in payload for text in shown_strings(item)]
+    if not isinstance(payload, dict):
+        return [payload] if isinstance(payload, str) else []
+    skip = {"value", "block_id", "action_id", "private_metadata", "metadata", "callback_id",
+            "channel", "ts", "thread_ts", "user", "response_url", "update_ts"}  # fmt: skip
+    return [
+        text for key, item in payload.items() if key not in skip for text in shown_strings(item)
+    ]
+
+
+def test_text_from_people_and_imported_data_is_escaped_in_every_message_kind(bot: Bot) -> None:
+    with Session(bot.engine) as session:
+        account = session.get(Account, "A1")
+        assert account is not None
+        account.name = f"Acme {HOSTILE}"
+        session.add(account)
+        for row in session.exec(select(AccountScore).where(AccountScore.account_id == "A1")):
+            row.reasons = [{**row.reasons[0], "text": HOSTILE}]
+            session.add(row)
+        session.commit()
+    settings = load_settings(risk_alert_threshold=0.5, default_delivery="everything")
+    client = WebClient(token="xoxb-test", base_url=bot.fake.api_url)
+    with Session(bot.engine, expire_on_commit=False) as session:
+        raise_alerts(session, as_of=bot.clock.now().date(), clock=bot.clock, settings=settings,
+                     library={})  # fmt: skip
+        session.commit()
+    deliver_pending(bot.engine, client, bot.clock)  # an alert
+    ask(bot, "digest")  # a digest
+    ask(bot, "account A1")  # the card
+    ask(bot, "account Acme")  # several match: the choice
+    message = start_run(bot, account="A1")  # a run, posted in the alert's thread
+    click_button(bot, message, "step-done")
+    view = bot.wait_calls("views.open")[0].args["view"]
+    bot.submit(view, {"note": {"note-input": {"type": "plain_text_input", "value": HOSTILE}}})
+    bot.wait_calls("chat.update")  # the run re-rendered with the note
+    bot.wait_for(lambda: [a for a in posted(bot) if "marked" in json.dumps(a)])  # the thread note
+    ask(bot, "my")  # my open steps
+    # Layouts not reached through Slack in this test: an escalation and the leaders' summary.
+    with Session(bot.engine) as session:
+        step = session.exec(select(PlaybookStep).order_by(PlaybookStep.position)).first()
+    assert step is not None
+    escalation = escalation_message(step, account_name=f"Acme {HOSTILE}",
+                                    playbook_title=HOSTILE, to_tier="manager", overdue_hours=50)  # fmt: skip
+    leaders = leaders_summary_message(LeadersSummary(
+        start=bot.clock.now().date(), end=bot.clock.now().date(), distribution={},
+        retention=Retention(starting_arr=1.0, ending_arr=1.0, expansion=0, contraction=0, churned=0),
+        band_changes=[BandChange("A1", HOSTILE, HOSTILE, "neutral", "at_risk", 65, 52, 1e5)],
+        playbooks=[PlaybookResult("p", HOSTILE, 1, {"saved": 1}, 0.0)], accounts=1,
+    ))  # fmt: skip
+
+    payloads = [call.args for call in bot.fake.calls if call.method in OUTBOX_METHODS]
+    payloads += [call.args for call in bot.calls("chat.postEphemeral")]
+    payloads += [response.args for response in bot.responses()]
+    payloads += [escalation, leaders]
+    with Session(bot.engine) as session:
+        kinds = {row.kind for row in session.exec(select(OutboxMessage))}
+    assert {"alert", "digest", "card", "reply", "run", "note", "my-steps"} <= kinds
+    strings = [text for payload in payloads for text in shown_strings(payload)]
+    assert any("&lt;!channel&gt; &amp; &lt;https://evil.example|x&gt;" in s for s in strings)
+    leaks = [s for s in strings if "<!channel>" in s or "<https://evil" in s]
+    assert not leaks, leaks[:3]

@@ -26,9 +26,9 @@ from sqlalchemy import Engine
 from sqlmodel import select
 
 from bot.app.socket import socket_mode_handler
+from bot.delivery.limits import validate_message
 from bot.runtime import Runtime
 from bot.settings import load_settings
-from bot.slack.limits import validate_message
 from storage.clock import FixedClock
 from storage.models import AuditLog, PlaybookRun, PlaybookStep
 from tests import polling

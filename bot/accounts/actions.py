@@ -27,10 +27,10 @@ from slack_sdk.models.blocks import (
 from bot.accounts.model import PlaybookChoice
 from bot.accounts.service import AccountState
 from bot.slack import blocks as render
-from bot.slack.format import playbook_title, truncate
+from bot.slack import format as fmt
+from bot.slack.format import escape, playbook_title, truncate
 from bot.slack.ids import ActionId, ButtonValue
 
-SNOOZE_DAYS = (1, 7, 30)
 MAX_OPTIONS = 100
 OPTION_TEXT = 75
 
@@ -76,20 +76,6 @@ def playbook_select(
     )
 
 
-def snooze_select(account_id: str) -> StaticSelectElement:
-    return StaticSelectElement(
-        action_id=ActionId.SNOOZE,
-        placeholder=PlainTextObject(text="Snooze"),
-        options=[
-            _option(
-                f"{days} day" if days == 1 else f"{days} days",
-                ButtonValue(account_id=account_id, option=str(days)),
-            )
-            for days in SNOOZE_DAYS
-        ],
-    )
-
-
 def account_actions(
     account_id: str,
     *,
@@ -113,7 +99,7 @@ def account_actions(
         )
     )
     if state.snoozed_until is None:
-        elements.append(snooze_select(account_id))
+        elements.append(render.snooze_select(ActionId.SNOOZE, ButtonValue(account_id=account_id)))
     if not_a_risk and state.not_a_risk_by is None:
         elements.append(
             ButtonElement(
@@ -144,11 +130,12 @@ def state_text(state: AccountState | None) -> str | None:
     parts = []
     if state.snoozed_until is not None:
         parts.append(
-            f"💤 Snoozed until {render.when(state.snoozed_until.date())} by {render.who(state.snoozed_by)}"
+            f"💤 Snoozed until {fmt.when(state.snoozed_until.date())} by {fmt.who(state.snoozed_by)}"
         )
     if state.not_a_risk_by is not None:
-        parts.append(f"✔️ Not a risk ({render.who(state.not_a_risk_by)})")
+        parts.append(f"✔️ Not a risk ({fmt.who(state.not_a_risk_by)})")
     parts += [
-        f"{render.who(item.by)} {item.text} {render.when(item.at)}" for item in state.activity[-5:]
+        f"{fmt.who(item.by)} {escape(item.text)} {fmt.when(item.at)}"
+        for item in state.activity[-5:]
     ]
     return truncate(" · ".join(parts), 2000) if parts else None

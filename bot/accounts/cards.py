@@ -22,6 +22,7 @@ from bot.accounts.service import account_state
 from bot.accounts.trend import WEEKS, sparkline, weekly_points
 from bot.slack import blocks as render
 from bot.slack.deps import RenderContext
+from bot.slack.format import escape, who
 from storage.models import Account, AccountScore, PlaybookRun, PlaybookStep
 
 CARD_REASONS = 5
@@ -174,7 +175,7 @@ def snooze_line(session: Session, account_id: str, now: dt.datetime | None) -> s
     found = active_snooze(session, account_id, now or SystemClock().now())
     if found is None:
         return None
-    return f"until {found.until:%b %d} by {render.who(found.by)} — {found.label}"
+    return f"until {found.until:%b %d} by {who(found.by)} — {found.label}"
 
 
 def latest_as_of(session: Session) -> dt.date | None:
@@ -190,7 +191,9 @@ def account_card(
     """The health card (`bot.accounts.messages`), or a line when never scored."""
     card = load_account_card(session, account.account_id, library=library, now=now)
     if card is None:
-        return render.notice(f"*{account.name}* (`{account.account_id}`) has not been scored yet.")
+        return render.notice(
+            f"*{escape(account.name)}* (`{escape(account.account_id)}`) has not been scored yet."
+        )
     return account_card_message(card)
 
 

@@ -12,8 +12,9 @@ from slack_bolt import App
 
 from bot.accounts import service
 from bot.accounts.cards import account_card
-from bot.slack import blocks as render
+from bot.slack import format as fmt
 from bot.slack.deps import SlackDeps
+from bot.slack.format import escape
 from bot.slack.ids import ActionId
 from bot.slack.interaction import SOURCE, Interaction, on
 from storage.enums import MessageKind
@@ -30,12 +31,12 @@ def register(app: App, deps: SlackDeps) -> None:
                                              source=SOURCE, clock=it.deps.clock)  # fmt: skip
             if snoozed is None:
                 current = service.active_snooze(it.session, account.account_id, it.now)
-                until = render.when(current.until) if current else "later"
-                by = render.who(current.by) if current else "someone"
-                return it.stale(f"{account.name} is already snoozed until {until} by {by}.")
+                until = fmt.when(current.until) if current else "later"
+                by = fmt.who(current.by) if current else "someone"
+                return it.stale(f"{escape(account.name)} is already snoozed until {until} by {by}.")
             it.session.commit()
         it.refresh()
-        it.record(f"snoozed {account.name} for {days} days")
+        it.record(f"snoozed {escape(account.name)} for {days} days")
         return None
 
     @on(app, deps, ActionId.NOT_A_RISK)
@@ -48,12 +49,14 @@ def register(app: App, deps: SlackDeps) -> None:
                                              source=SOURCE, clock=it.deps.clock)  # fmt: skip
             if marked is None:
                 given = service.not_a_risk_since(it.session, account.account_id, as_of)
-                by = render.who(given.by) if given else "someone"
-                when = render.when(given.created_at) if given else ""
-                return it.stale(f"{account.name} was already marked not a risk by {by} {when}.")
+                by = fmt.who(given.by) if given else "someone"
+                when = fmt.when(given.created_at) if given else ""
+                return it.stale(
+                    f"{escape(account.name)} was already marked not a risk by {by} {when}."
+                )
             it.session.commit()
         it.refresh()
-        it.record(f"marked {account.name} not a risk (feedback for the churn model)")
+        it.record(f"marked {escape(account.name)} not a risk (feedback for the churn model)")
         return None
 
     @on(app, deps, ActionId.DETAILS)

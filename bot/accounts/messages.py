@@ -19,7 +19,9 @@ from bot.accounts.actions import account_actions, state_text
 from bot.accounts.model import AccountCard, RunSummary
 from bot.accounts.service import AccountState, AccountView, Activity
 from bot.accounts.trend import trend_word
+from bot.delivery.limits import MAX_HEADER_TEXT, MAX_SECTION_TEXT
 from bot.slack import blocks as render
+from bot.slack import format as fmt
 from bot.slack.format import (
     band_emoji,
     band_label,
@@ -31,7 +33,6 @@ from bot.slack.format import (
     truncate,
 )
 from bot.slack.ids import ActionId, ButtonValue
-from bot.slack.limits import MAX_HEADER_TEXT, MAX_SECTION_TEXT
 from storage.models import Account, Contract
 
 STATE_MARKS = {
@@ -168,7 +169,7 @@ def account_card_message(
         ContextBlock(block_id="card-about", elements=[MarkdownTextObject(text=" · ".join(about))])
     )
     text = (
-        f"{card.name}: health {card.health:.0f} ({band_label(card.band)}) {trend}, "
+        f"{escape(card.name)}: health {card.health:.0f} ({band_label(card.band)}) {trend}, "
         f"churn risk {percent(card.churn_risk)}"
     )
     return {"text": truncate(text, 3000), "blocks": [block.to_dict() for block in blocks]}
@@ -191,9 +192,9 @@ def score_line(view: AccountView) -> str:
         f" ({score.health_delta_30d:+.0f} in 30 d)" if score.health_delta_30d is not None else ""
     )
     risk = f" · churn risk {score.churn_risk:.0%}" if score.churn_risk is not None else ""
-    renewal = f" · renews {render.when(score.renewal_date)}" if score.renewal_date else ""
+    renewal = f" · renews {fmt.when(score.renewal_date)}" if score.renewal_date else ""
     mark = BAND_MARK.get(score.band, "")
-    return f"{mark} health {score.health:.0f}{delta} {trend_word(score.health_delta_30d)} · {score.band.replace('_', ' ')}{risk} · ARR {render.money(score.arr)}{renewal}"
+    return f"{mark} health {score.health:.0f}{delta} {trend_word(score.health_delta_30d)} · {score.band.replace('_', ' ')}{risk} · ARR {fmt.money(score.arr)}{renewal}"
 
 
 def choose_account(query: str, candidates: Sequence[Account], then: str = "card") -> dict[str, Any]:
@@ -201,7 +202,7 @@ def choose_account(query: str, candidates: Sequence[Account], then: str = "card"
     rows = [
         SectionBlock(
             text=render.mrkdwn(
-                f"*{account.name}* · `{account.account_id}` · {account.owner or '—'}"
+                f"*{escape(account.name)}* · `{escape(account.account_id)}` · {escape(account.owner or '—')}"
             ),
             accessory=render.button(
                 "Choose",
@@ -211,8 +212,8 @@ def choose_account(query: str, candidates: Sequence[Account], then: str = "card"
         )
         for account in candidates[:MAX_ROWS]
     ]
-    head = SectionBlock(text=render.mrkdwn(f"Several accounts match *{query}*; which one?"))
-    return render.payload(f"Several accounts match {query}", [head, *rows])
+    head = SectionBlock(text=render.mrkdwn(f"Several accounts match *{escape(query)}*; which one?"))
+    return render.payload(f"Several accounts match {escape(query)}", [head, *rows])
 
 
 def book_message(title: str, views: Sequence[AccountView], empty: str) -> dict[str, Any]:
@@ -220,7 +221,7 @@ def book_message(title: str, views: Sequence[AccountView], empty: str) -> dict[s
         return render.notice(empty)
     rows = [
         SectionBlock(
-            text=render.mrkdwn(f"*{view.account.name}* — {score_line(view)}"),
+            text=render.mrkdwn(f"*{escape(view.account.name)}* — {score_line(view)}"),
             accessory=render.button(
                 "Details", ActionId.DETAILS, ButtonValue(account_id=view.account.account_id)
             ),
@@ -233,7 +234,7 @@ def book_message(title: str, views: Sequence[AccountView], empty: str) -> dict[s
         if more > 0
         else []
     )
-    return render.payload(title, [HeaderBlock(text=render.clip(title, 150)), *rows, *tail])
+    return render.payload(title, [HeaderBlock(text=fmt.truncate(title, 150)), *rows, *tail])
 
 
 def renewals_message(
@@ -242,7 +243,7 @@ def renewals_message(
     if not rows:
         return render.notice(f"None of your accounts renews in the next {days} days.")
     lines = [
-        f"• *{account.name}* — {render.when(contract.end_date)} (in {(contract.end_date - today).days} d) · ARR {render.money(contract.arr)}"
+        f"• *{escape(account.name)}* — {fmt.when(contract.end_date)} (in {(contract.end_date - today).days} d) · ARR {fmt.money(contract.arr)}"
         for account, contract in rows[:40]
     ]
     title = f"Your renewals in the next {days} days"
@@ -253,6 +254,6 @@ def renewals_message(
 
 def activity_block(account_id: str, activity: Sequence[Activity]) -> ContextBlock:
     lines = " · ".join(
-        f"{render.who(item.by)} {item.text} {render.when(item.at)}" for item in activity[-5:]
+        f"{fmt.who(item.by)} {escape(item.text)} {fmt.when(item.at)}" for item in activity[-5:]
     )
     return ContextBlock(block_id=f"activity:{account_id}"[:255], elements=[render.mrkdwn(lines)])

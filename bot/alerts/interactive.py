@@ -32,6 +32,7 @@ from bot.plays import views
 from bot.slack import blocks as render
 from bot.slack.deps import SlackDeps
 from bot.slack.errors import BadInput
+from bot.slack.format import truncate, when
 from bot.slack.ids import ActionId, CallbackId
 from bot.slack.interaction import SOURCE, Interaction, meta_for, on, on_submit
 from bot.slack.middleware import ModalMetadata
@@ -48,7 +49,7 @@ def snooze_modal(account_name: str, meta: ModalMetadata) -> dict[str, Any]:
     blocks = [
         SectionBlock(
             text=render.mrkdwn(
-                f"Snooze *{render.clip(account_name, 200)}*: no alerts, not in your digest"
+                f"Snooze *{truncate(account_name, 200)}*: no alerts, not in your digest"
             )
         ),
         InputBlock(
@@ -155,7 +156,7 @@ def register(app: App, deps: SlackDeps) -> None:
         it.session.commit()
         it.refresh()
         label = REASONS[reason] + (f": {note}" if note else "")
-        it.record(f"snoozed {account.name} until {render.when(row.until)} — {label}")
+        it.record(f"snoozed {account.name} until {when(row.until)} — {label}")
 
 
 def not_a_risk(it: Interaction, account: Account) -> None:

@@ -11,6 +11,7 @@ from bot.accounts.actions import account_actions, state_text
 from bot.accounts.model import PlaybookChoice
 from bot.accounts.service import AccountState
 from bot.alerts.detect import AlertCandidate
+from bot.delivery.limits import MAX_SECTION_TEXT
 from bot.slack.format import (
     band_emoji,
     band_label,
@@ -21,14 +22,13 @@ from bot.slack.format import (
     renewal,
     truncate,
 )
-from bot.slack.limits import MAX_SECTION_TEXT
 from storage.models import AccountScore
 
 KIND_ICONS = {"band": "🚨", "risk": "⚠️", "stakeholder": "👥", "expansion": "📈"}
 
 
 def alert_text(candidate: AlertCandidate, name: str) -> str:
-    return f"{name} {candidate.title}"
+    return escape(f"{name} {candidate.title}")
 
 
 def alert_message(

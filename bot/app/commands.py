@@ -36,8 +36,10 @@ from bot.digests.service import build_digests, digest_subject
 from bot.plays import messages as play_messages
 from bot.plays import service as plays
 from bot.slack import blocks as render
+from bot.slack import format as fmt
 from bot.slack.deps import SlackDeps
 from bot.slack.errors import BadInput, UnknownAccount
+from bot.slack.format import escape
 from bot.slack.identity import email_for_user
 from bot.slack.ids import ActionId
 from bot.slack.interaction import Interaction, on
@@ -92,7 +94,7 @@ def register(app: App, deps: SlackDeps) -> None:
                                                     response_url=it.origin.response_url,
                                                     ephemeral=True))  # fmt: skip
             verb = "Started" if started else "Already running:"
-            text = f"{verb} {run.playbook} on {account.name} (run {run.id})."
+            text = f"{verb} {escape(run.playbook)} on {escape(account.name)} (run {run.id})."
             return it.say(render.notice(text), replace=True)
         if option == "status":
             reply = status_answer(it.deps, it.session, account)
@@ -180,11 +182,11 @@ def run_command(
             )  # fmt: skip
             if not started:
                 return Answer(render.notice(
-                    f"{run.playbook} is already running on {found.name} (run {run.id}, "
-                    f"started by {render.who(run.started_by)} {render.when(run.started_at)})."
+                    f"{escape(run.playbook)} is already running on {escape(found.name)} (run {run.id}, "
+                    f"started by {fmt.who(run.started_by)} {fmt.when(run.started_at)})."
                 ))  # fmt: skip
             return Answer(render.notice(
-                f"Started {run.playbook} on {found.name} (run {run.id}); "
+                f"Started {escape(run.playbook)} on {escape(found.name)} (run {run.id}); "
                 "its steps are posted in the account's thread."
             ))  # fmt: skip
         case PlaybookStatus(account_query):

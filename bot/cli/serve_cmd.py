@@ -158,8 +158,9 @@ def serve(
         print(offline, file=sys.stderr, flush=True)
     handler = socket_handler(runtime) if socket else None
     bolt_app = None if socket else http_bolt_app(runtime)
-    if bolt_app is not None or handler is not None:
-        check_slack_token(bolt_app if bolt_app is not None else handler.app, runtime)
+    checked_app = bolt_app if handler is None else handler.app
+    if checked_app is not None:
+        check_slack_token(checked_app, runtime)
     scheduler = start_scheduler(runtime) if scheduler_enabled else None
     host = host or settings.host
     port = settings.port if port is None else port

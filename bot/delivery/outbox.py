@@ -15,10 +15,9 @@ from sqlalchemy import update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
+from bot.delivery.limits import MAX_MESSAGE_BLOCKS
 from storage.clock import Clock
 from storage.models.delivery import OutboxMessage
-
-MAX_BLOCKS_PER_MESSAGE = 50
 
 
 class OutboxError(ValueError):
@@ -37,9 +36,9 @@ def _check(key: str, channel: str, payload: dict[str, Any]) -> None:
     blocks = payload.get("blocks", [])
     if not isinstance(blocks, list):
         raise OutboxError(f"outbox message {key!r}: payload 'blocks' must be a list")
-    if len(blocks) > MAX_BLOCKS_PER_MESSAGE:
+    if len(blocks) > MAX_MESSAGE_BLOCKS:
         raise OutboxError(
-            f"outbox message {key!r} has {len(blocks)} blocks; Slack allows {MAX_BLOCKS_PER_MESSAGE}"
+            f"outbox message {key!r} has {len(blocks)} blocks; Slack allows {MAX_MESSAGE_BLOCKS}"
         )
 
 

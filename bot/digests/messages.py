@@ -27,6 +27,7 @@ from slack_sdk.models.blocks import (
 from bot.accounts.actions import state_text
 from bot.accounts.menu import account_menu, entry_actions
 from bot.accounts.service import AccountState
+from bot.delivery.limits import MAX_HEADER_TEXT, MAX_SECTION_TEXT
 from bot.digests.model import WHY_LABELS, Digest, DigestItem, ExpansionItem
 from bot.slack.format import (
     band_emoji,
@@ -40,7 +41,6 @@ from bot.slack.format import (
     truncate,
 )
 from bot.slack.ids import ActionId, ButtonValue
-from bot.slack.limits import MAX_HEADER_TEXT, MAX_SECTION_TEXT
 
 CONTEXT_TEXT = 2000
 MAX_DIGEST_BLOCKS = 20  # a digest fits a phone: at most this many blocks
@@ -207,12 +207,12 @@ def _expansion_header(digest: Digest) -> list[Block]:
 
 def fallback_text(digest: Digest) -> str:
     names = ", ".join(
-        f"{item.name} ({band_label(item.band)}{', ' + change(item.health_delta_30d) if item.health_delta_30d else ''})"
+        f"{escape(item.name)} ({band_label(item.band)}{', ' + change(item.health_delta_30d) if item.health_delta_30d else ''})"
         for item in digest.items
     )
     text = headline(digest) + (f": {names}" if names else "")
     if digest.expansion:
-        text += f". Expansion: {', '.join(item.name for item in digest.expansion)}"
+        text += f". Expansion: {', '.join(escape(item.name) for item in digest.expansion)}"
     return truncate(text, FALLBACK_TEXT)
 
 

@@ -24,11 +24,11 @@ from sqlmodel import Session
 
 from bot.accounts.attention import rank_accounts
 from bot.accounts.ranking import ScoreFacts
+from bot.delivery.limits import MAX_SECTION_TEXT
 from bot.digests.model import WHY_LABELS
 from bot.digests.service import latest_facts, not_a_risk_accounts, snoozed_accounts
 from bot.slack.format import band_emoji, change, escape, money, percent, truncate
 from bot.slack.ids import ActionId, ButtonValue, CallbackId
-from bot.slack.limits import MAX_SECTION_TEXT
 
 PAGE_SIZE = 15
 

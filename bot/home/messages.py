@@ -18,6 +18,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from bot.delivery.limits import MAX_SECTION_TEXT
 from bot.digests.messages import headline
 from bot.digests.model import WHY_LABELS, DigestItem
 from bot.home.service import HomeData
@@ -33,7 +34,6 @@ from bot.slack.format import (
     truncate,
 )
 from bot.slack.ids import ActionId, ButtonValue
-from bot.slack.limits import MAX_SECTION_TEXT
 
 
 def _details(account_id: str) -> ButtonElement:

@@ -17,9 +17,9 @@ from slack_sdk.models.blocks import (
 )
 from sqlmodel import Session
 
+from bot.delivery.limits import MAX_HEADER_TEXT, MAX_SECTION_TEXT
 from bot.leaders.service import BANDS, LeadersSummary, build_leaders_summary
 from bot.slack.format import band_emoji, band_label, escape, money, truncate
-from bot.slack.limits import MAX_HEADER_TEXT, MAX_SECTION_TEXT
 
 MAX_CHANGES = 10
 MAX_PLAYBOOKS = 10

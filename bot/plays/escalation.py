@@ -34,6 +34,6 @@ def escalation_message(
     base = step_message(step, account_name=account_name, playbook_title=playbook_title, tz=tz)
     lead = SectionBlock(block_id="escalation-headline", text=MarkdownTextObject(text=headline))
     return {
-        "text": f"Escalated: {account_name} · {step.title} is {late} overdue",
+        "text": escape(f"Escalated: {account_name} · {step.title} is {late} overdue"),
         "blocks": [lead.to_dict(), *base["blocks"]],
     }

@@ -16,9 +16,10 @@ from slack_bolt import Ack, App
 from bot.accounts import service as accounts
 from bot.plays import views
 from bot.plays.service import start_playbook, suggested_names
-from bot.slack import blocks as render
+from bot.slack import format as fmt
 from bot.slack.deps import SlackDeps
 from bot.slack.errors import BadInput
+from bot.slack.format import escape
 from bot.slack.identity import email_for_user
 from bot.slack.ids import ActionId, ButtonValue, CallbackId
 from bot.slack.interaction import SOURCE, Interaction, meta_for, on, on_submit
@@ -37,8 +38,8 @@ def ident(value: int | None) -> int:
 
 def step_state(step: PlaybookStep) -> str:
     return (
-        f"“{step.title}” is already {step.status} "
-        f"(by {render.who(step.done_by)} {render.when(step.done_at)})."
+        f"“{escape(step.title)}” is already {step.status} "
+        f"(by {fmt.who(step.done_by)} {fmt.when(step.done_at)})."
     )
 
 
@@ -47,7 +48,7 @@ def open_step_modal(it: Interaction, status: StepStatus) -> None:
     if step.status != StepStatus.OPEN:
         return it.stale(step_state(step))
     if run.status != RunStatus.ACTIVE:
-        return it.stale(f"This {run.playbook} run is {run.status}.")
+        return it.stale(f"This {escape(run.playbook)} run is {run.status}.")
     it.check_run(run, step)
     meta = meta_for(it.value, it.origin, option=status)
     it.open_modal(views.step_note_modal(step.title, status, meta))
@@ -60,7 +61,9 @@ def start_from(it: Interaction, account: Account, name: str) -> None:
                                   playbook_name=name, user_id=it.user, email=it.email,
                                   origin=it.origin)  # fmt: skip
     if not started:
-        return it.stale(f"{run.playbook} is already running on {account.name} (run {run.id}).")
+        return it.stale(
+            f"{escape(run.playbook)} is already running on {escape(account.name)} (run {run.id})."
+        )
     it.refresh(ButtonValue(account_id=account.account_id, message=it.value.message))
     return None
 
@@ -77,14 +80,14 @@ def assign_account(it: Interaction, account: Account, chosen: str) -> None:
         moving = [run for run in runs if (run.owner or "").lower() != owner.lower()]
         if not moving:
             return it.stale(
-                f"{account.name}'s open plays are already assigned to {render.who(chosen)}."
+                f"{escape(account.name)}'s open plays are already assigned to {fmt.who(chosen)}."
             )
         for run in moving:
             engine.assign(it.session, owner=owner, actor=it.user, source=SOURCE,
                           clock=it.deps.clock, run_id=ident(run.id))  # fmt: skip
         it.session.commit()
     it.refresh()
-    it.record(f"assigned {account.name}'s open plays to {render.who(chosen)}")
+    it.record(f"assigned {escape(account.name)}'s open plays to {fmt.who(chosen)}")
     return None
 
 
@@ -128,19 +131,19 @@ def register(app: App, deps: SlackDeps) -> None:
             raise BadInput("Choose a person to assign the step to.")
         owner = email_for_user(it.session, it.client, chosen, it.deps.clock) or chosen
         if (step.owner or "").lower() == owner.lower():
-            return it.stale(f"“{step.title}” is already assigned to {render.who(chosen)}.")
+            return it.stale(f"“{escape(step.title)}” is already assigned to {fmt.who(chosen)}.")
         engine.assign(it.session, owner=owner, actor=it.user, source=SOURCE,
                       clock=it.deps.clock, step_id=ident(step.id))  # fmt: skip
         it.session.commit()
         it.refresh()
-        it.record(f"assigned “{step.title}” to {render.who(chosen)}")
+        it.record(f"assigned “{escape(step.title)}” to {fmt.who(chosen)}")
         return None
 
     @on(app, deps, ActionId.RUN_LOG_OUTCOME)
     def run_log_outcome(it: Interaction) -> None:
         run = it.run()
         if run.status != RunStatus.ACTIVE:
-            return it.stale(f"This {run.playbook} run is already {run.status}.")
+            return it.stale(f"This {escape(run.playbook)} run is already {run.status}.")
         it.check_run(run)
         account = it.session.get(Account, run.account_id)
         name = account.name if account else run.account_id
@@ -153,19 +156,19 @@ def register(app: App, deps: SlackDeps) -> None:
         days = int(it.value.option or 7)
         until = it.now + dt.timedelta(days=days)
         if run.status != RunStatus.ACTIVE:
-            return it.stale(f"This {run.playbook} run is {run.status}.")
+            return it.stale(f"This {escape(run.playbook)} run is {run.status}.")
         it.check_run(run)
         with it.deps.one_at_a_time(run.account_id):
             it.session.refresh(run)
             if run.snoozed_until and run.snoozed_until.date() >= until.date():
                 return it.stale(
-                    f"{run.playbook} is already snoozed until {render.when(run.snoozed_until)}."
+                    f"{escape(run.playbook)} is already snoozed until {fmt.when(run.snoozed_until)}."
                 )
             engine.snooze_run(it.session, run_id=ident(run.id), until=until, actor=it.user,
                               source=SOURCE, clock=it.deps.clock)  # fmt: skip
             it.session.commit()
         it.refresh()
-        it.record(f"snoozed {run.playbook} for {days} days")
+        it.record(f"snoozed {escape(run.playbook)} for {days} days")
         return None
 
     @on(app, deps, ActionId.RUN_CLOSE)
@@ -179,7 +182,7 @@ def register(app: App, deps: SlackDeps) -> None:
         ):
             return
         it.refresh()
-        it.record(f"closed {run.playbook}")
+        it.record(f"closed {escape(run.playbook)}")
 
     @on(app, deps, ActionId.START_PLAYBOOK)
     def account_start(it: Interaction) -> None:
@@ -219,7 +222,7 @@ def register(app: App, deps: SlackDeps) -> None:
         ):
             return
         it.refresh()
-        it.record(f"marked “{step.title}” {status}" + (f": {note}" if note else ""))
+        it.record(f"marked “{escape(step.title)}” {status}" + (f": {escape(note)}" if note else ""))
 
     @on_submit(app, deps, CallbackId.LOG_OUTCOME, validate_outcome)
     def submit_outcome(it: Interaction) -> None:
@@ -242,8 +245,10 @@ def register(app: App, deps: SlackDeps) -> None:
         ):
             return
         it.refresh()
-        change = f" ({render.money(arr)} ARR)" if arr is not None else ""
-        it.record(f"logged outcome *{kind.replace('_', ' ')}*{change} for {run.playbook}")
+        change = f" ({fmt.money(arr)} ARR)" if arr is not None else ""
+        it.record(
+            f"logged outcome *{escape(kind.replace('_', ' '))}*{change} for {escape(run.playbook)}"
+        )
 
     @on_submit(app, deps, CallbackId.START_PLAYBOOK)
     def submit_start(it: Interaction) -> None:

@@ -23,10 +23,11 @@ from slack_sdk.models.blocks import (
     UserSelectElement,
 )
 
+from bot.delivery.limits import MAX_HEADER_TEXT, MAX_MESSAGE_BLOCKS, MAX_SECTION_TEXT
 from bot.slack import blocks as render
+from bot.slack import format as fmt
 from bot.slack.format import clock_time, escape, truncate, who
 from bot.slack.ids import ActionId, ButtonValue
-from bot.slack.limits import MAX_HEADER_TEXT, MAX_MESSAGE_BLOCKS, MAX_SECTION_TEXT
 from storage.models import Outcome, PlaybookRun, PlaybookStep
 
 INSTRUCTIONS_PREVIEW = 280
@@ -117,7 +118,9 @@ def step_message(
     )
     blocks = [context, *step_blocks(step, tz=tz, now=now)]
     status = step_status_line(step, tz)
-    text = f"{account_name} · {playbook_title}: {step.title}" + (f" — {status}" if status else "")
+    text = escape(f"{account_name} · {playbook_title}: {step.title}") + (
+        f" — {status}" if status else ""
+    )
     return {"text": truncate(text, 3000), "blocks": [b.to_dict() for b in blocks]}
 
 
@@ -163,7 +166,7 @@ def run_message(
             )
             break
         blocks.extend(group)
-    text = f"{playbook_title} for {account_name}: {done} of {len(steps)} steps closed"
+    text = escape(f"{playbook_title} for {account_name}: {done} of {len(steps)} steps closed")
     return {"text": truncate(text, 3000), "blocks": [b.to_dict() for b in blocks]}
 
 
@@ -174,7 +177,7 @@ STEP_MARK = {"open": ":white_square:", "done": ":white_check_mark:", "skipped": 
 
 def playbook_list(playbooks: Iterable[Any]) -> dict[str, Any]:
     lines = [
-        f"• `{getattr(p, 'name', '?')}` — {getattr(p, 'title', None) or getattr(p, 'description', '') or ''}"
+        f"• `{escape(getattr(p, 'name', '?'))}` — {escape(getattr(p, 'title', None) or getattr(p, 'description', '') or '')}"
         for p in playbooks
     ]
     text = "*Playbooks*\n" + ("\n".join(lines) if lines else "none loaded")
@@ -186,13 +189,11 @@ def run_actions(run: PlaybookRun, outcome: Outcome | None) -> list[Block]:
     Close while the run is active (`run:<id>` marks the message as a run message)."""
     blocks: list[Block] = []
     if outcome is not None:
-        change = (
-            f", ARR {render.money(outcome.arr_change)}" if outcome.arr_change is not None else ""
-        )
-        note = f": _{outcome.note}_" if outcome.note else ""
+        change = f", ARR {fmt.money(outcome.arr_change)}" if outcome.arr_change is not None else ""
+        note = f": _{escape(outcome.note)}_" if outcome.note else ""
         text = (
-            f"Outcome *{outcome.kind.replace('_', ' ')}*{change} logged by {render.who(outcome.by)} "
-            f"{render.when(outcome.created_at)}{note}"
+            f"Outcome *{outcome.kind.replace('_', ' ')}*{change} logged by {fmt.who(outcome.by)} "
+            f"{fmt.when(outcome.created_at)}{note}"
         )
         blocks.append(
             ContextBlock(block_id=f"run-outcome:{run.id}", elements=[render.mrkdwn(text)])
@@ -210,7 +211,7 @@ def run_actions(run: PlaybookRun, outcome: Outcome | None) -> list[Block]:
         ]
         blocks.append(ActionsBlock(block_id=f"run:{run.id}", elements=elements))
     elif run.closed_at is not None:
-        closed = f"Run {run.status} {render.when(run.closed_at)}"
+        closed = f"Run {run.status} {fmt.when(run.closed_at)}"
         blocks.append(
             ContextBlock(block_id=f"run-closed:{run.id}", elements=[render.mrkdwn(closed)])
         )
@@ -220,7 +221,7 @@ def run_actions(run: PlaybookRun, outcome: Outcome | None) -> list[Block]:
 def with_run_actions(message: dict[str, Any], extra: Sequence[Block]) -> dict[str, Any]:
     """`message` (a run from `bot.plays.messages`) with `extra` blocks at the end, within
     Slack's 50 blocks."""
-    room = render.MAX_MESSAGE_BLOCKS - len(extra)
+    room = MAX_MESSAGE_BLOCKS - len(extra)
     blocks = [*message["blocks"][:room], *(block.to_dict() for block in extra)]
     return {"text": message["text"], "blocks": blocks}
 
@@ -228,10 +229,10 @@ def with_run_actions(message: dict[str, Any], extra: Sequence[Block]) -> dict[st
 def steps_list(title: str, groups: Sequence[list[dict[str, Any]]], more: int) -> dict[str, Any]:
     """My open steps: each step's blocks (from `bot.plays.messages`) under a header."""
     blocks: list[dict[str, Any]] = [
-        HeaderBlock(block_id="my-steps", text=render.clip(title, 150)).to_dict()
+        HeaderBlock(block_id="my-steps", text=fmt.truncate(title, 150)).to_dict()
     ]
     for group in groups:
-        if len(blocks) + len(group) > render.MAX_MESSAGE_BLOCKS - 1:
+        if len(blocks) + len(group) > MAX_MESSAGE_BLOCKS - 1:
             more += 1
             continue
         blocks.extend(group)

@@ -22,9 +22,9 @@ from typing import Any
 from slack_sdk.models.blocks import ContextBlock, HeaderBlock, MarkdownTextObject, SectionBlock
 from sqlmodel import Session, col, select
 
+from bot.delivery.limits import MAX_SECTION_TEXT
 from bot.delivery.recipients import mapping_file_of, recipient
 from bot.slack.format import escape, truncate
-from bot.slack.limits import MAX_SECTION_TEXT
 from bot.slack.permissions import load_managers
 from bot.slack.send import queue_budgeted
 from playbooks.model import TIERS

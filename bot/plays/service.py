@@ -20,8 +20,10 @@ from bot.plays.messages import run_actions, step_blocks, steps_list, with_run_ac
 from bot.plays.messages import run_message as run_layout
 from bot.plays.messages import step_message as step_layout
 from bot.slack import blocks as render
+from bot.slack import format as fmt
 from bot.slack.deps import RenderContext, SlackDeps
 from bot.slack.errors import BadInput
+from bot.slack.format import escape
 from bot.slack.middleware import Origin
 from bot.slack.replies import account_thread
 from bot.slack.send import Where, send
@@ -165,12 +167,12 @@ def status_message(
     ).all()
     if not runs:
         return render.notice(
-            f"No playbook runs on {account.name} yet. Start one with `/cs playbook start`."
+            f"No playbook runs on {escape(account.name)} yet. Start one with `/cs playbook start`."
         ), None
     message = run_message(session, runs[0], library, now)
     if len(runs) > 1:
         earlier = " · ".join(
-            f"{title_of(library, run.playbook)} ({run.status}, {render.when(run.started_at.date())})"
+            f"{escape(title_of(library, run.playbook))} ({run.status}, {fmt.when(run.started_at.date())})"
             for run in runs[1:6]
         )
         line = ContextBlock(
@@ -191,7 +193,9 @@ def my_steps_message(
     for item in found[:MY_STEPS]:
         about = ContextBlock(
             block_id=f"my-step-{item.step.id}-about",
-            elements=[render.mrkdwn(f"*{item.account_name}* · {item.playbook_title}")],
+            elements=[
+                render.mrkdwn(f"*{escape(item.account_name)}* · {escape(item.playbook_title)}")
+            ],
         )
         groups.append([block.to_dict() for block in (about, *step_blocks(item.step, now=now))])
     return steps_list(f"Your open steps ({len(found)})", groups, len(found) - len(groups))

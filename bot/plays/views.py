@@ -18,7 +18,9 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.slack.blocks import MAX_VIEW_BLOCKS, mrkdwn
+from bot.delivery.limits import MAX_VIEW_BLOCKS
+from bot.slack.blocks import mrkdwn
+from bot.slack.format import escape
 from bot.slack.ids import CallbackId
 from bot.slack.middleware import ModalMetadata
 from storage.models.playbook_runs import OUTCOME_KINDS
@@ -48,7 +50,7 @@ def _view(
 def step_note_modal(step_title: str, status: str, meta: ModalMetadata) -> dict[str, Any]:
     verb = "Done" if status == "done" else "Skip"
     blocks = [
-        SectionBlock(text=mrkdwn(f"{verb}: *{step_title}*")),
+        SectionBlock(text=mrkdwn(f"{verb}: *{escape(step_title)}*")),
         InputBlock(
             block_id=NOTE[0],
             label="Note",
@@ -61,7 +63,7 @@ def step_note_modal(step_title: str, status: str, meta: ModalMetadata) -> dict[s
 
 def outcome_modal(account_name: str, playbook: str, meta: ModalMetadata) -> dict[str, Any]:
     blocks = [
-        SectionBlock(text=mrkdwn(f"Outcome of *{playbook}* on *{account_name}*")),
+        SectionBlock(text=mrkdwn(f"Outcome of *{escape(playbook)}* on *{escape(account_name)}*")),
         InputBlock(
             block_id=OUTCOME[0],
             label="Outcome",

@@ -7,7 +7,6 @@ when serialised, and `payload()` checks the block count.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
@@ -20,10 +19,10 @@ from slack_sdk.models.blocks import (
     StaticSelectElement,
 )
 
+from bot.delivery.limits import MAX_MESSAGE_BLOCKS
+from bot.slack.format import truncate, who
 from bot.slack.ids import ActionId, ButtonValue
 
-MAX_MESSAGE_BLOCKS = 50
-MAX_VIEW_BLOCKS = 100
 SNOOZE_DAYS = (1, 7, 30)
 
 
@@ -38,44 +37,15 @@ def payload(
 
 
 def mrkdwn(text: str) -> MarkdownTextObject:
-    return MarkdownTextObject(text=clip(text, 3000))
-
-
-def clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return MarkdownTextObject(text=truncate(text, 3000))
 
 
 def button(
     text: str, action_id: ActionId, value: ButtonValue, style: str | None = None
 ) -> ButtonElement:
     return ButtonElement(
-        text=clip(text, 75), action_id=action_id, value=value.encode(), style=style
+        text=truncate(text, 75), action_id=action_id, value=value.encode(), style=style
     )
-
-
-def who(actor: str | None) -> str:
-    """A Slack user id as a mention; an email or name as it is."""
-    if not actor:
-        return "nobody"
-    return f"<@{actor}>" if actor[:1] in ("U", "W") and actor.isalnum() else actor
-
-
-def when(moment: dt.datetime | dt.date | None) -> str:
-    if moment is None:
-        return "—"
-    if isinstance(moment, dt.datetime):
-        return f"{moment:%b %d %H:%M} UTC"
-    return f"{moment:%b %d}"
-
-
-def money(value: float | None) -> str:
-    if value is None:
-        return "—"
-    if abs(value) >= 1_000_000:
-        return f"${value / 1_000_000:.1f}M"
-    if abs(value) >= 1_000:
-        return f"${value / 1_000:.0f}k"
-    return f"${value:.0f}"
 
 
 # -- help ------------------------------------------------------------------------------------
@@ -89,6 +59,7 @@ def notice(text: str) -> dict[str, Any]:
 
 
 def snooze_select(action_id: ActionId, value: ButtonValue) -> StaticSelectElement:
+    """Snooze for 1, 7 or 30 days: an account's (digest, alert, card) or a run's."""
     return StaticSelectElement(
         action_id=action_id,
         placeholder="Snooze",

@@ -32,8 +32,10 @@ def truncate(text: str, limit: int) -> str:
 
 
 def money(amount: float | None) -> str:
-    """$1.2M, $120k, $900."""
-    value = float(amount or 0.0)
+    """$1.2M, $120k, $7.1k, $900; "—" when unknown."""
+    if amount is None:
+        return "—"
+    value = float(amount)
     if abs(value) >= 1_000_000:
         return f"${value / 1_000_000:.1f}M"
     if abs(value) >= 10_000:
@@ -83,6 +85,15 @@ def who(actor: str | None) -> str:
     if not actor:
         return "someone"
     return f"<@{actor}>" if SLACK_USER_ID.match(actor) else escape(actor)
+
+
+def when(moment: dt.datetime | dt.date | None) -> str:
+    """ "Jun 01 09:00 UTC" for a naive-UTC datetime, "Jun 01" for a date, "—" for none."""
+    if moment is None:
+        return "—"
+    if isinstance(moment, dt.datetime):
+        return f"{moment:%b %d %H:%M} UTC"
+    return f"{moment:%b %d}"
 
 
 def clock_time(when: dt.datetime, tz: str | None = None) -> str:

@@ -140,5 +140,5 @@ class LifecycleEvent(SQLModel, table=True):
     account_id: str = Field(primary_key=True, max_length=128)
     occurred_at: dt.datetime = Field(primary_key=True, sa_type=DateTime())
     kind: str = Field(primary_key=True, max_length=16)
-    detail: str = Field(default="", primary_key=True, max_length=512)
     arr_change: float | None = None
+    detail: str = Field(default="", primary_key=True, max_length=512)
