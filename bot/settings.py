@@ -73,7 +73,12 @@ class Settings(BaseSettings):
         default_factory=list, description="Comma-separated Slack user ids allowed to change any run"
     )
     risk_alert_threshold: Annotated[float, Field(ge=0, le=1)] = Field(
-        0.5, description="Churn risk at which an alert is raised"
+        0.5,
+        description="Churn risk at which an alert is raised when the active model has no "
+        "line chosen on held-out history",
+    )
+    expansion_alert_threshold: Annotated[float, Field(ge=0, le=1)] = Field(
+        0.6, description="Expansion likelihood at which an expansion alert is raised"
     )
     churn_horizon_days: Annotated[int, Field(gt=0)] = Field(90, description="Churn label horizon")
     escalation_grace_hours: Annotated[float, Field(ge=0)] = Field(

@@ -30,6 +30,7 @@ from bot.alerts.messages import alert_message
 from bot.delivery.recipients import mapping_file_of, recipient
 from bot.slack.deps import RenderContext
 from bot.slack.send import queue_budgeted
+from scoring.churn.registry import alert_threshold
 from storage.clock import Clock
 from storage.enums import MessageKind
 from storage.models import Account, AccountScore, Alert, OutboxMessage, Snooze
@@ -160,10 +161,8 @@ def raise_alerts(
     `library` defaults to the configured playbook library (for the Start playbook menu).
     """
     now = clock.now()
-    risk_threshold = float(getattr(settings, "risk_alert_threshold", 0.5))
-    expansion_threshold = float(
-        getattr(settings, "expansion_alert_threshold", DEFAULT_EXPANSION_THRESHOLD)
-    )
+    risk_threshold = alert_threshold(session, settings.risk_alert_threshold)
+    expansion_threshold = settings.expansion_alert_threshold
     rows = _scores_on(session, as_of)
     if not rows:
         return []

@@ -144,13 +144,11 @@ def _attention_json(
     """{"as_of", "per_csm", "csms": [{"owner", "accounts": [entry, …]}]} from the one
     attention ranking (`scoring.attention.load_attention`)."""
     from scoring.attention import AttentionSettings, load_attention
-    from scoring.churn.registry import active_version
+    from scoring.churn.registry import alert_threshold
 
-    model = active_version(session)
-    chosen = (model.metrics or {}).get("alert_threshold") if model else None
     attention = AttentionSettings(
         per_csm=settings.attention_per_csm,
-        alert_threshold=float(chosen) if chosen is not None else settings.risk_alert_threshold,
+        alert_threshold=alert_threshold(session, settings.risk_alert_threshold),
     )
     ranked = load_attention(session, day, attention, owners)
     return {

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -130,7 +130,7 @@ def queue_budgeted(
     recipient: str,
     key: str,
     channel: str,
-    message: Mapping[str, Any] | list[Mapping[str, Any]],
+    message: Mapping[str, Any] | Sequence[Mapping[str, Any]],
     clock: Clock,
     settings: Any,
     subject: Mapping[str, Any] | list[Mapping[str, Any]] | None = None,

@@ -30,6 +30,15 @@ def active_version(session: Session) -> ModelVersion | None:
     return session.exec(query).first()
 
 
+def alert_threshold(session: Session, fallback: float) -> float:
+    """The churn risk at which csbot alerts: the active model's line, chosen on held-out
+    history for the team's precision (`metrics["alert_threshold"]`), else `fallback`
+    (CSBOT_RISK_ALERT_THRESHOLD)."""
+    model = active_version(session)
+    chosen = (model.metrics or {}).get("alert_threshold") if model else None
+    return float(chosen) if chosen is not None else fallback
+
+
 def list_versions(session: Session) -> list[ModelVersion]:
     query = (
         select(ModelVersion)
