@@ -528,3 +528,29 @@ def test_terminal_digest_is_readable() -> None:
         "Grower 0",
     ):
         assert expected in out, expected
+
+
+def test_an_entry_says_in_one_line_why_health_and_churn_risk_disagree() -> None:
+    odd = item(
+        1,
+        band="neutral",
+        health=63.0,
+        churn_risk=0.93,
+        disagreement="Health 63 looks fine, but churn risk is 93%: <!channel> logins down 46%",
+    )
+    text = digest_message(digest(0, items=[odd], total_needing=1))["blocks"][2]["text"]["text"]
+    assert "⚖ Health 63 looks fine, but churn risk is 93%" in text
+    assert "<!channel>" not in text and "&lt;!channel&gt;" in text  # escaped, not a mention
+    console = Console(width=80, record=True)
+    print_digest(digest(0, items=[odd], total_needing=1), console)
+    assert "churn risk is 93%" in console.export_text()
+
+
+def test_the_disagreement_line_comes_from_scoring_when_health_and_risk_disagree() -> None:
+    from scoring.attention import AttentionSettings, disagreement_line
+
+    calm = {"band": "neutral", "health": 63.0, "churn_risk": 0.93}
+    agree = {"band": "at_risk", "health": 45.0, "churn_risk": 0.7}
+    line = disagreement_line(calm, AttentionSettings())
+    assert line is not None and line.startswith("Health 63 looks fine, but churn risk is 93%")
+    assert disagreement_line(agree, AttentionSettings()) is None

@@ -82,6 +82,8 @@ def item_text(item: DigestItem, titles: dict[str, str], state: AccountState | No
     """Everything about one entry in one section: the summary, each reason once, the play,
     and (re-rendered after a click) what people did on the account since."""
     lines = [item_summary(item)]
+    if item.disagreement:  # health and churn risk disagree: say why in one line
+        lines.append(f"⚖ {escape(item.disagreement)}")
     seen: set[str] = set()
     for reason in item.reasons:
         if reason.strip().lower() not in seen:

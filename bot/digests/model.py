@@ -45,7 +45,7 @@ class DigestItem:
     weekly_health: tuple[float | None, ...] = ()
     sparkline: str = ""
     #: One line when health and churn risk disagree strongly (the model's top reason):
-    #: `scoring.attention.disagreement_line`; rendering it is still to be wired.
+    #: `scoring.attention.disagreement_line`, shown under the entry's summary.
     disagreement: str | None = None
 
 

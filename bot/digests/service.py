@@ -33,6 +33,7 @@ from bot.accounts.trend import sparkline
 from bot.digests.messages import digest_messages
 from bot.digests.model import Digest, DigestItem, ExpansionItem
 from bot.slack.deps import RenderContext
+from scoring.attention import AttentionSettings, disagreement_line
 from storage.models import Account, AccountScore, Feedback, Snooze
 
 STALE_AFTER_DAYS = 14  # an account not scored for two weeks is no longer live
@@ -341,6 +342,7 @@ def digest_item(
         suggested_playbooks=suggested,
         weekly_health=weekly,
         sparkline=sparkline(weekly),
+        disagreement=disagreement_line(score, AttentionSettings()),
     )
 
 

@@ -52,6 +52,8 @@ def item_text(number: int, item: DigestItem, titles: dict[str, str]) -> Text:
         text.append(
             "\n    " + " · ".join(WHY_LABELS.get(w, w) for w in item.why), style="italic dim"
         )
+    if item.disagreement:
+        text.append(f"\n    ⚖ {item.disagreement}", style="yellow")
     for reason in item.reasons:
         text.append(f"\n    • {reason}")
     if item.suggested_playbooks:
