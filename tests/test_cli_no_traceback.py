@@ -89,6 +89,17 @@ def test_no_command_shows_a_traceback(tmp_path: Path) -> None:
         (["train", "--as-of", "junk"], {"CSBOT_DATABASE_URL": good}, 2, ""),
         (["demo", "--database", "mysql://db/x"], {}, 2, "unsupported database"),
         (["nosuchcommand"], {}, 2, ""),
+        (["backtest", "--from", "nope"], {"CSBOT_DATABASE_URL": good}, 2, "--from"),
+        (["replay", "--from", "nope", "--days", "3"], {"CSBOT_DATABASE_URL": good}, 2, "--from"),
+        (["forecast", "--as-of", "nope"], {"CSBOT_DATABASE_URL": good}, 2, "not a date"),
+        (["forecast"], {"CSBOT_DATABASE_URL": missing}, 1, "does not exist"),
+        (["voc", "--from", "nope"], {"CSBOT_DATABASE_URL": good}, 2, "not a date"),
+        (["voc-route"], {"CSBOT_DATABASE_URL": good}, 2, "Missing argument"),
+        (["brief", "nosuch"], {"CSBOT_DATABASE_URL": missing}, 1, "does not exist"),
+        (["qbr", "nosuch"], {"CSBOT_DATABASE_URL": missing}, 1, "does not exist"),
+        (["alerts", "report"], {"CSBOT_DATABASE_URL": missing}, 1, "does not exist"),
+        (["sync", "nosuch"], {"CSBOT_DATABASE_URL": good}, 2, "unknown source 'nosuch'"),
+        (["sync", "hubspot"], {"CSBOT_DATABASE_URL": good}, 2, "set CSBOT_HUBSPOT_TOKEN"),
     ]  # fmt: skip
 
     def check(case: tuple[list[str], dict[str, str], int, str]) -> str | None:

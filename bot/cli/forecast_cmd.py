@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from bot.cli.errors import CliError
+from bot.cli.errors import CliError, UsageError
 
 
 def _pct(value: float | None) -> str:
@@ -21,13 +21,14 @@ def _pct(value: float | None) -> str:
 
 
 def parse_day(value: str | None, option: str, default: dt.date) -> dt.date:
-    """A YYYY-MM-DD option value, or `default` when absent; a CliError naming the option."""
+    """A YYYY-MM-DD option value, or `default` when absent; a usage error (exit 2) naming
+    the option."""
     if value is None:
         return default
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise CliError(f"{option}: not a date (YYYY-MM-DD): {value!r}") from None
+        raise UsageError(f"{option}: not a date (YYYY-MM-DD): {value!r}") from None
 
 
 def _console() -> Console:
