@@ -14,11 +14,13 @@ from typing import TYPE_CHECKING, Annotated
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.hours import parse_days, parse_span
+from scoring.churn.config import TrainingConfig
+from storage.db import DatabaseUrlError, normalise_url
 from storage.enums import Delivery
 
 if TYPE_CHECKING:
     from playbooks.prep.writer import WriterConfig
-    from scoring.churn.config import TrainingConfig
 
 DEFAULT_DATABASE_URL = "sqlite:///csbot.db"
 
@@ -191,16 +193,12 @@ class Settings(BaseSettings):
     @field_validator("quiet_hours")
     @classmethod
     def _quiet_hours(cls, value: str) -> str:
-        from bot.hours import parse_span
-
         parse_span(value)
         return value
 
     @field_validator("digest_days")
     @classmethod
     def _digest_days(cls, value: str) -> str:
-        from bot.hours import parse_days
-
         parse_days(value)
         return value
 
@@ -222,7 +220,6 @@ class Settings(BaseSettings):
     @classmethod
     def _database_url(cls, value: str) -> str:
         """`postgres://…` becomes `postgresql+psycopg://…`; other schemes are refused here."""
-        from storage.db import DatabaseUrlError, normalise_url
 
         try:
             return normalise_url(value).render_as_string(hide_password=False)
@@ -243,8 +240,6 @@ class Settings(BaseSettings):
         """The churn `TrainingConfig` these settings ask for (CSBOT_CHURN_HORIZON_DAYS and
         CSBOT_RISK_ALERT_THRESHOLD), shared by `csbot train`, `csbot backtest` and the
         weekly retrain job."""
-        from scoring.churn.config import TrainingConfig
-
         return TrainingConfig(
             horizon_days=horizon_days or self.churn_horizon_days,
             alert_threshold=self.risk_alert_threshold,
@@ -256,6 +251,7 @@ class Settings(BaseSettings):
 
     def writer_config(self) -> WriterConfig:
         """The draft writer's settings (CSBOT_WRITER_*); templates only without a URL."""
+        # deferred: the writer's package (httpx, the prep facts) loads only when drafts are made
         from playbooks.prep.writer import WriterConfig
 
         return WriterConfig(

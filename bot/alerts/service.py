@@ -21,15 +21,15 @@ from typing import Any
 from pydantic import TypeAdapter
 from sqlmodel import Session, select
 
-from bot.accounts.cards import _default_suggester, playbook_choices
 from bot.accounts.ranking import DEFAULT_EXPANSION_THRESHOLD
-from bot.accounts.service import account_state
+from bot.accounts.service import account_state, default_suggester, playbook_choices
 from bot.alerts.detect import AlertCandidate, alert_states, candidates_for
 from bot.alerts.messages import alert_message
 from bot.delivery.recipients import mapping_file_of, recipient
 from bot.settings import Settings
 from bot.slack.deps import RenderContext
 from bot.slack.send import queue_budgeted
+from playbooks.library import load_library
 from scoring.churn.registry import alert_threshold
 from storage.clock import Clock
 from storage.enums import AlertKind, Band, MessageKind
@@ -173,11 +173,9 @@ def raise_alerts(
     session.flush()
     scores = {score.account_id: score for score, _n, _o in rows}
     if library is None:
-        from playbooks.library import load_library
-
         library = load_library(settings.playbook_dir)
     choices = playbook_choices(library)
-    suggest = _default_suggester() if library else None
+    suggest = default_suggester() if library else None
     channel_setting = settings.alert_channel or settings.digest_channel
     queued: list[OutboxMessage] = []
     for candidate in plan.fire:

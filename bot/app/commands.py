@@ -31,6 +31,7 @@ from bot.app.command_parse import (
     Usage,
     parse,
 )
+from bot.app.prefs import open_prefs
 from bot.digests.messages import digest_messages
 from bot.digests.service import build_digests, digest_subject
 from bot.plays import messages as play_messages
@@ -201,8 +202,6 @@ def run_command(
         case PostDigest():
             return Answer(post_my_digest(deps, session, client, user_id, require_email(email)))
         case OpenSettings():
-            from bot.app.prefs import open_prefs
-
             open_prefs(deps, client, user_id, body["trigger_id"])
             return None
     return Answer(usage_message())

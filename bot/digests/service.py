@@ -17,7 +17,6 @@ from pydantic import TypeAdapter
 from sqlmodel import Session, col, select
 
 from bot.accounts.attention import rank_accounts
-from bot.accounts.cards import Suggester, _default_suggester, playbook_choices, weekly_health
 from bot.accounts.ranking import (
     AttentionRules,
     ScoreFacts,
@@ -26,7 +25,14 @@ from bot.accounts.ranking import (
     rank_expansion,
     top_reasons,
 )
-from bot.accounts.service import NOT_A_RISK_DAYS, account_states
+from bot.accounts.service import (
+    NOT_A_RISK_DAYS,
+    Suggester,
+    account_states,
+    default_suggester,
+    playbook_choices,
+    weekly_health,
+)
 from bot.accounts.trend import sparkline
 from bot.digests.messages import digest_messages
 from bot.digests.model import Digest, DigestItem, ExpansionItem
@@ -241,7 +247,7 @@ def build_digests(
         [s for pick in chosen.values() for s, _p, _w in pick.attention]
         + [s for pick in chosen.values() for s, _p in pick.expansion],
     )
-    suggest = suggester or (_default_suggester() if library else None)
+    suggest = suggester or (default_suggester() if library else None)
     choices = playbook_choices(library)
 
     def suggested(score: AccountScore) -> tuple[str, ...]:

@@ -12,7 +12,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from bot.accounts.attention import rank_accounts
-from bot.accounts.cards import weekly_health
+from bot.accounts.service import weekly_health
 from bot.delivery.budget import held_count
 from bot.digests.model import Digest, DigestItem
 from bot.digests.service import build_digests, digest_item, latest_scores

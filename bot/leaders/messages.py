@@ -17,6 +17,7 @@ from slack_sdk.models.blocks import (
 )
 from sqlmodel import Session
 
+from bot.accounts.service import rate_text, usefulness_report
 from bot.delivery.limits import MAX_HEADER_TEXT, MAX_SECTION_TEXT
 from bot.leaders.service import BANDS, LeadersSummary, build_leaders_summary
 from bot.slack.format import band_emoji, band_label, escape, money, truncate
@@ -151,8 +152,6 @@ MAX_RULES = 6
 def usefulness_blocks(session: Session, as_of: dt.date) -> list[Block]:
     """Per rule and per CSM over the last four weeks: entries a week and the useful rate
     of 👍 / 👎 (`csbot alerts report` has the whole table)."""
-    from bot.accounts.votes import rate_text, usefulness_report
-
     found = usefulness_report(session, since=as_of - dt.timedelta(days=27), until=as_of)
     if not found.by_rule:
         return []

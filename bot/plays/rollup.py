@@ -29,7 +29,7 @@ from bot.slack.permissions import load_managers
 from bot.slack.send import queue_budgeted
 from playbooks.model import TIERS
 from storage.clock import Clock
-from storage.enums import MessageKind
+from storage.enums import MessageKind, RunStatus, StepStatus
 from storage.models import Account, PlaybookRun, PlaybookStep
 from storage.models.noise import DeliveryLedger
 
@@ -69,8 +69,8 @@ def late_steps(session: Session, now: dt.datetime) -> list[LateStep]:
         .join(PlaybookRun, col(PlaybookRun.id) == col(PlaybookStep.run_id))
         .join(Account, col(Account.account_id) == col(PlaybookRun.account_id))
         .where(
-            col(PlaybookStep.status) == "open",
-            col(PlaybookRun.status) == "active",
+            col(PlaybookStep.status) == StepStatus.OPEN,
+            col(PlaybookRun.status) == RunStatus.ACTIVE,
             col(PlaybookStep.due_at) < now,
         )
         .order_by(col(PlaybookStep.due_at), col(PlaybookStep.id))
