@@ -20,6 +20,7 @@ from sqlmodel import Session
 from bot.accounts.service import rate_text, usefulness_report
 from bot.delivery.limits import MAX_HEADER_TEXT, MAX_SECTION_TEXT
 from bot.leaders.service import BANDS, LeadersSummary, build_leaders_summary
+from bot.slack import blocks as render
 from bot.slack.format import band_emoji, band_label, escape, money, truncate
 
 MAX_CHANGES = 10
@@ -143,7 +144,7 @@ def leaders_summary_message(
         f"Portfolio summary {period}: NRR {_ratio(r.nrr)}, GRR {_ratio(r.grr)}, "
         f"{len(worse)} accounts moved to a worse band"
     )
-    return {"text": truncate(text, 3000), "blocks": [b.to_dict() for b in blocks]}
+    return render.payload(truncate(text, 3000), blocks)
 
 
 MAX_RULES = 6

@@ -122,7 +122,7 @@ def step_message(
     text = escape(f"{account_name} · {playbook_title}: {step.title}") + (
         f" — {status}" if status else ""
     )
-    return {"text": truncate(text, 3000), "blocks": [b.to_dict() for b in blocks]}
+    return render.payload(truncate(text, 3000), blocks)
 
 
 def run_message(
@@ -168,7 +168,7 @@ def run_message(
             break
         blocks.extend(group)
     text = escape(f"{playbook_title} for {account_name}: {done} of {len(steps)} steps closed")
-    return {"text": truncate(text, 3000), "blocks": [b.to_dict() for b in blocks]}
+    return render.payload(truncate(text, 3000), blocks)
 
 
 # -- the run message's own buttons, the playbook list, my open steps ---------------------
