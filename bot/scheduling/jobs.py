@@ -214,6 +214,9 @@ def due_digest_owners(
     people = {o.lower() for o in owners if o}
     people |= {row.email.lower() for row in all_rows(session) if row.email}
     now = clock.now()
+    from bot.plays.rollup import rollup_readers  # managers hearing of escalated steps
+
+    people |= rollup_readers(session, now=now, settings=settings)
     due: dict[dt.date, list[str]] = defaultdict(list)
     for person in sorted(people):
         if not settings.digest_channel:
@@ -260,29 +263,6 @@ def due_day_in(
     if moment.weekday() not in prefs.digest_days or prefs.away_on(moment.date()):
         return None
     return moment.date()
-
-
-def digest_audiences(
-    session: Session, runtime: Runtime, day_of: dict[str, dt.date]
-) -> dict[str, set[str]]:
-    """Whose accounts each due person's digest covers (`bot.digests.audience`)."""
-    from pathlib import Path
-
-    from bot.delivery.prefs import all_rows, from_row
-    from bot.digests.audience import audiences
-    from bot.slack.permissions import load_managers
-    from storage.models import SlackUser
-
-    settings = runtime.settings
-    owners = [o for o in session.exec(select(Account.owner).distinct()).all() if o]
-    people = {row.email.lower(): from_row(row, settings) for row in all_rows(session) if row.email}
-    path = settings.manager_mapping_file
-    managers = load_managers(Path(path)) if path else {}
-    user_ids = {
-        user.email: user.user_id
-        for user in session.exec(select(SlackUser).where(col(SlackUser.email).in_(list(day_of))))
-    }
-    return audiences(people, owners, managers, user_ids, day_of)
 
 
 def fold_rollups(
@@ -333,7 +313,7 @@ def digests(runtime: Runtime, clock: Clock) -> dict[str, Any]:
     outbox key `digest:<email>:<date>` makes it once a day; the noise budget decides),
     then deliver."""
     from bot.digests.post import queue_digests
-    from bot.digests.service import build_digests
+    from bot.digests.service import build_digests, load_audiences
 
     client = _client(runtime)
     settings = runtime.settings
@@ -345,7 +325,7 @@ def digests(runtime: Runtime, clock: Clock) -> dict[str, Any]:
         library = _library(runtime) if due else None
         for as_of, owners in sorted(due.items()):
             due_count += len(owners)
-            audience = digest_audiences(session, runtime, dict.fromkeys(owners, as_of))
+            audience = load_audiences(session, settings, dict.fromkeys(owners, as_of))
             built = build_digests(
                 session,
                 as_of,
