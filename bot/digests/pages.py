@@ -34,6 +34,7 @@ from bot.digests.service import (
     snoozed_accounts,
     viewed_by,
 )
+from bot.settings import Settings
 from bot.slack.format import band_emoji, change, escape, money, percent, truncate
 from bot.slack.ids import ActionId, ButtonValue, CallbackId
 
@@ -49,7 +50,7 @@ class Line:
 
 
 def needing(
-    session: Session, viewer: str, as_of: dt.date, now: dt.datetime, settings: Any
+    session: Session, viewer: str, as_of: dt.date, now: dt.datetime, settings: Settings
 ) -> list[Line]:
     """Every account that qualifies as of `as_of` among those `viewer`'s digest covers
     (their scope and covers, `load_audiences`, as the digest itself), in the digest's order."""

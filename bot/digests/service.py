@@ -11,12 +11,9 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, NamedTuple
 
 from pydantic import TypeAdapter
-from sqlalchemy import and_, func
-from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from bot.accounts.attention import rank_accounts
@@ -35,9 +32,12 @@ from bot.delivery.prefs import all_rows, from_row
 from bot.digests.audience import audiences
 from bot.digests.messages import digest_messages
 from bot.digests.model import Digest, DigestItem, ExpansionItem
+from bot.settings import Settings
 from bot.slack.deps import RenderContext
 from bot.slack.permissions import load_managers
 from scoring.attention import AttentionSettings, disagreement_line
+from storage.enums import FeedbackKind
+from storage.latest_scores import newest_scores_query
 from storage.models import Account, AccountScore, Feedback, SlackUser, Snooze
 
 STALE_AFTER_DAYS = 14  # an account not scored for two weeks is no longer live
@@ -96,21 +96,9 @@ def _latest_query(
     stale_after_days: int,
 ) -> Any:
     oldest = as_of - dt.timedelta(days=stale_after_days)
-    latest = (
-        select(col(AccountScore.account_id), func.max(AccountScore.as_of).label("latest"))
-        .where(col(AccountScore.as_of) <= as_of, col(AccountScore.as_of) > oldest)
-        .group_by(col(AccountScore.account_id))
-        .subquery()
-    )
     query = (
-        sa_select(*columns, col(Account.name), col(Account.owner))
-        .join(
-            latest,
-            and_(
-                col(AccountScore.account_id) == latest.c.account_id,
-                col(AccountScore.as_of) == latest.c.latest,
-            ),
-        )
+        newest_scores_query(*columns, through=as_of, after=oldest)
+        .add_columns(col(Account.name), col(Account.owner))
         .join(Account, col(Account.account_id) == col(AccountScore.account_id))
         .where(col(Account.owner).is_not(None))
     )
@@ -178,7 +166,9 @@ def not_a_risk_accounts(session: Session, as_of: dt.date, days: int = NOT_A_RISK
     since = as_of - dt.timedelta(days=days)
     rows = session.exec(
         select(Feedback.account_id).where(
-            Feedback.label == "not_a_risk", Feedback.as_of > since, Feedback.as_of <= as_of
+            Feedback.label == FeedbackKind.NOT_A_RISK,
+            Feedback.as_of > since,
+            Feedback.as_of <= as_of,
         )
     ).all()
     return set(rows)
@@ -304,15 +294,14 @@ def build_digests(
 
 
 def load_audiences(
-    session: Session, settings: Any, day_of: Mapping[str, dt.date]
+    session: Session, settings: Settings, day_of: Mapping[str, dt.date]
 ) -> dict[str, set[str]]:
     """Whose accounts each person in `day_of` (email → their local date) sees: their scope
     (mine / my team / all, from their stored preferences) and the books of anyone away that
     day who named them as cover (`bot.digests.audience`). The scheduled digest, `/cs digest`
     and "See all" all ask this one function, so the three always list the same accounts."""
     people = {row.email.lower(): from_row(row, settings) for row in all_rows(session) if row.email}
-    path = getattr(settings, "manager_mapping_file", None)
-    managers = load_managers(Path(path)) if path else {}
+    managers = load_managers(settings.manager_mapping_file)
     wanted = {email.lower() for email in day_of}
     user_ids = {
         str(user.email).lower(): user.user_id
