@@ -266,3 +266,25 @@ def test_days_to_renewal_uses_the_term_known_on_each_date(engine) -> None:
     mid_second = compute_signals(engine, dt.date(2025, 3, 1)).row("T1")
     assert mid_second["days_to_renewal"] == (dt.date(2025, 12, 31) - dt.date(2025, 3, 1)).days
     assert mid_second["arr"] == 12_000.0
+
+
+def test_contacts_of_accounts_not_live_yet_do_not_crash(engine) -> None:
+    """An as-of before any account began (contacts stored, no live account) and a subset of
+    only a not-yet-created account used to index an empty population (IndexError)."""
+    build_portfolio(engine)
+    before_all = compute_signals(engine, dt.date(2020, 1, 1))
+    assert before_all.account_ids == []
+    assert before_all.values.shape == (0, len(SIGNAL_NAMES))
+    assert compute_signals(engine, D, ["A4"]).account_ids == []
+
+
+def test_account_younger_than_thirty_days_has_stakeholder_signals(engine) -> None:
+    """A 10-day-old account: its key roles never seen count as silent since it began (its
+    tenure, not the cap), and every figure is finite or None."""
+    build_portfolio(engine)
+    for day in (D, D - dt.timedelta(days=9)):
+        frame = compute_signals(engine, day)
+        assert "A5" in frame.account_ids
+        row = frame.row("A5")
+        assert all(value is None or math.isfinite(value) for value in row.values())
+        assert row["tenure_days"] <= 10

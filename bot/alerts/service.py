@@ -24,7 +24,7 @@ from sqlmodel import Session, select
 from bot.accounts.ranking import DEFAULT_EXPANSION_THRESHOLD
 from bot.accounts.service import account_state, default_suggester, playbook_choices
 from bot.alerts.detect import AlertCandidate, alert_states, candidates_for
-from bot.alerts.messages import alert_message
+from bot.alerts.messages import alert_message, alert_rule
 from bot.delivery.recipients import mapping_file_of, recipient
 from bot.settings import Settings
 from bot.slack.deps import RenderContext
@@ -110,11 +110,6 @@ def _snoozes(session: Session, now: dt.datetime) -> tuple[set[str], dict[str, dt
         elif account_id not in ended or until > ended[account_id]:
             ended[account_id] = until
     return active, ended
-
-
-def alert_rule(candidate: AlertCandidate) -> str:
-    """The rule that produced an alert, as stored with usefulness votes: "band:critical"."""
-    return f"{candidate.kind}:{candidate.state}"
 
 
 def is_urgent(candidate: AlertCandidate) -> bool:

@@ -204,6 +204,14 @@ def rollups_to_fold(
     return {who: rollups[who] for who in people if who in rollups}
 
 
+def rollup_readers(session: Session, *, now: dt.datetime, settings: Settings) -> set[str]:
+    """The people (emails) with a roll-up today: owners of late steps and the managers the
+    steps escalated to. The `digests` job treats them as due, so a manager who owns no
+    account still gets the escalations once a day, inside a digest of their own."""
+    managers = load_managers(settings.manager_mapping_file)
+    return {who for who in group_rollups(late_steps(session, now), managers, None) if "@" in who}
+
+
 def rollup_key(recipient_: str, day: dt.date) -> str:
     return f"reminders:{recipient_}:{day.isoformat()}"
 

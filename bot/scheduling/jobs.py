@@ -18,18 +18,16 @@ from sqlmodel import Session, col, select
 from bot.alerts.service import raise_alerts
 from bot.delivery.budget import Kind, due_day, record_folded, rollup_day
 from bot.delivery.errors import SlackDeliveryError
-from bot.delivery.prefs import all_rows, from_row, prefs_for
+from bot.delivery.prefs import all_rows, prefs_for
 from bot.delivery.sender import deliver_pending, make_sender_client
 from bot.delivery.users import resolve_user
-from bot.digests.audience import audiences
 from bot.digests.model import Digest
 from bot.digests.post import digest_key, queue_digests
-from bot.digests.service import build_digests
+from bot.digests.service import build_digests, load_audiences
 from bot.leaders.messages import leaders_summary_message
 from bot.plays.rollup import queue_rollups, rollup_key, rollup_lines, rollups_to_fold
 from bot.runtime import Runtime
 from bot.settings import Settings
-from bot.slack.permissions import load_managers
 from bot.slack.send import queue_budgeted
 from playbooks.engine import escalate_overdue, evaluate_triggers
 from playbooks.library import load_library
@@ -42,7 +40,7 @@ from storage.connectors.registry import configured, sync_configured
 from storage.data_range import data_range, outside_range
 from storage.enums import MessageKind
 from storage.ingest.importer import import_directory
-from storage.models import Account, OutboxMessage, SlackUser
+from storage.models import Account, OutboxMessage
 from storage.models.noise import DeliveryLedger
 
 logger = logging.getLogger("csbot.scheduling")
@@ -218,6 +216,9 @@ def due_digest_owners(
     people = {o.lower() for o in owners if o}
     people |= {row.email.lower() for row in all_rows(session) if row.email}
     now = clock.now()
+    from bot.plays.rollup import rollup_readers  # managers hearing of escalated steps
+
+    people |= rollup_readers(session, now=now, settings=settings)
     due: dict[dt.date, list[str]] = defaultdict(list)
     for person in sorted(people):
         if not settings.digest_channel:
@@ -263,24 +264,6 @@ def due_day_in(
     if moment.weekday() not in prefs.digest_days or prefs.away_on(moment.date()):
         return None
     return moment.date()
-
-
-def digest_audiences(
-    session: Session, runtime: Runtime, day_of: dict[str, dt.date]
-) -> dict[str, set[str]]:
-    """Whose accounts each due person's digest covers (`bot.digests.audience`)."""
-    from pathlib import Path
-
-    settings = runtime.settings
-    owners = [o for o in session.exec(select(Account.owner).distinct()).all() if o]
-    people = {row.email.lower(): from_row(row, settings) for row in all_rows(session) if row.email}
-    path = settings.manager_mapping_file
-    managers = load_managers(Path(path)) if path else {}
-    user_ids = {
-        user.email: user.user_id
-        for user in session.exec(select(SlackUser).where(col(SlackUser.email).in_(list(day_of))))
-    }
-    return audiences(people, owners, managers, user_ids, day_of)
 
 
 def fold_rollups(
@@ -336,7 +319,7 @@ def digests(runtime: Runtime, clock: Clock) -> dict[str, Any]:
         library = _library(runtime) if due else None
         for as_of, owners in sorted(due.items()):
             due_count += len(owners)
-            audience = digest_audiences(session, runtime, dict.fromkeys(owners, as_of))
+            audience = load_audiences(session, settings, dict.fromkeys(owners, as_of))
             built = build_digests(
                 session,
                 as_of,
