@@ -100,7 +100,8 @@ def health_with(choice: HealthChoice | None, frame: Any, config: ScoringConfig) 
     if choice is None or choice.learned is None:
         return frame_health(frame, config)
     columns = {name: frame.column(name) for name in choice.learned.signals if name in frame.names}
-    return choice.learned.scores(columns, len(frame.account_ids))
+    n = len(frame.account_ids)
+    return choice.learned.scores(columns, n, frame.extras.get("segment", [None] * n), config)
 
 
 def bands_with(choice: HealthChoice | None, config: ScoringConfig) -> Bands:
