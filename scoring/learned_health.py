@@ -18,7 +18,8 @@ neutral 0.5, the exact counterpart of dropping them from the logistic sum.
 Held-out quality comes from account-grouped cross-validation (`fit_with_validation`):
 shapes and weights are refitted without each fold's accounts and score them; the at-risk
 and critical lines are chosen on those held-out health values for the team's precisions
-(`scoring.churn.thresholds.health_line_for_precision`), falling back to the YAML's 60/40.
+(`scoring.churn.thresholds.health_line_for_precision`), falling back to the YAML's 60/40,
+lowered where 60 would flag more accounts than churn (`thresholds.capped_line`).
 
 Segment overrides still apply, as they do to the rules' health: a segment that weighs a
 signal (or a dimension) differently from the base YAML scales the learned weight by the
@@ -40,7 +41,7 @@ from sklearn.isotonic import IsotonicRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedGroupKFold
 
-from scoring.churn.thresholds import health_line_for_precision
+from scoring.churn.thresholds import capped_line, health_line_for_precision
 from scoring.config import Bands, ScoringConfig
 from scoring.health import NEUTRAL_POINT, HealthResult, health_signals, segment_weights
 
@@ -264,7 +265,12 @@ def fit_with_validation(
     }
     if at_risk_precision:
         model.at_risk_line = health_line_for_precision(y, held, at_risk_precision)
-    if critical_precision:
+        if model.at_risk_line is None:
+            # No line reaches the precision: the 60 fallback may not flag more than churn.
+            model.at_risk_line = capped_line(None, config.bands.neutral, y, held)
+            if critical_precision:
+                model.critical_line = capped_line(None, config.bands.at_risk, y, held, 0.5)
+    if critical_precision and model.critical_line is None:
         model.critical_line = health_line_for_precision(y, held, critical_precision)
     return model, held
 
