@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from sqlalchemy import Engine
+from sqlmodel import Session
 from typer.testing import CliRunner
 
 import scoring.attention
@@ -21,7 +23,8 @@ from bot.alerts.messages import alert_message
 from bot.alerts.service import plan_alerts
 from bot.cli import app
 from bot.delivery.limits import validate_message
-from storage.models import AccountScore
+from storage import migrate
+from storage.models import Account, AccountScore
 from tests.test_noise_slack import add_troubled, my_digest
 from tests.test_slack_commands import ask, texts
 from tests.test_slack_harness import NOW, Bot
@@ -57,16 +60,18 @@ def spy(monkeypatch: pytest.MonkeyPatch) -> Iterator[Spy]:
     yield wrapped
 
 
-TROUBLED = {"T00", "T01", "T02", "A1"}  # A1 (Acme Corp) is the seed's at-risk account
-NAMES = {"T00": "Troubled 00", "T01": "Troubled 01", "T02": "Troubled 02", "A1": "Acme Corp"}
+# A1 (Acme Corp) is the seed's at-risk account; six more make the digest need "See all".
+TROUBLED = {f"T{i:02d}" for i in range(6)} | {"A1"}
+NAMES = {f"T{i:02d}": f"Troubled {i:02d}" for i in range(6)} | {"A1": "Acme Corp"}
 
 
 def _positions(text: str, order: list[str]) -> list[int]:
-    return [text.index(NAMES[a]) for a in order if a in NAMES]
+    """Where each account of `order` shown in `text` appears (those not shown skipped)."""
+    return [text.index(NAMES[a]) for a in order if a in NAMES and NAMES[a] in text]
 
 
 def test_digest_see_all_home_and_risk_show_the_ranking_order(bot: Bot, spy: Spy) -> None:
-    add_troubled(bot, 3)
+    add_troubled(bot, 6)
     # the digest
     message = my_digest(bot)
     order = [a for a in spy.last_order(TROUBLED) if a in TROUBLED]
@@ -74,6 +79,8 @@ def test_digest_see_all_home_and_risk_show_the_ranking_order(bot: Bot, spy: Spy)
     assert real[0] == "A1"  # the real ranking puts the $120k account first …
     shown = texts(message)
     positions = _positions(shown, order)
+    assert len(positions) == 5  # CSBOT_DIGEST_SIZE's default: the ranking's first five
+    assert all(NAMES[a] in shown for a in order[:5]) and NAMES["A1"] not in shown
     assert positions == sorted(positions), "the digest does not show rank_attention's order"
     # … "See all"
     see_all = next(b for b in message["blocks"] if b.get("block_id") == "digest-see-all")
@@ -154,9 +161,18 @@ def test_an_alert_needs_a_reason_from_the_ranking(spy: Spy, monkeypatch) -> None
     assert plan.fire == []
 
 
-def test_digest_json_is_the_ranking_order(bot: Bot, spy: Spy) -> None:
-    add_troubled(bot, 3)
-    url = bot.engine.url.render_as_string(hide_password=False)
+def test_digest_json_is_the_ranking_order(
+    empty_engine: Engine, spy: Spy, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    migrate.upgrade(empty_engine)
+    with Session(empty_engine) as session:
+        for i, (risk, arr) in enumerate(((0.7, 500_000.0), (0.6, 90_000.0), (0.55, 10_000.0))):
+            session.add(Account(account_id=f"J{i}", name=f"Json {i}", owner="dana@x.io"))
+            score = _score(f"J{i}", risk=risk, arr=arr)
+            session.add(score)
+        session.commit()
+    monkeypatch.chdir(tmp_path)
+    url = empty_engine.url.render_as_string(hide_password=False)
     result = CliRunner().invoke(
         app,
         ["digest", "--as-of", NOW.date().isoformat(), "--format", "json"],
@@ -165,7 +181,6 @@ def test_digest_json_is_the_ranking_order(bot: Bot, spy: Spy) -> None:
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["per_csm"] == 5  # CSBOT_DIGEST_SIZE's default
-    ranked = {csm["owner"]: [a["account_id"] for a in csm["accounts"]] for csm in data["csms"]}
-    mine = next(ids for ids in ranked.values() if set(ids) >= TROUBLED)
-    order = spy.last_order(TROUBLED)
-    assert mine == order[: len(mine)]
+    (dana,) = [csm["accounts"] for csm in data["csms"] if csm["owner"] == "dana@x.io"]
+    assert [a["account_id"] for a in dana] == spy.calls[-1] == ["J2", "J1", "J0"]
+    assert [a["rank"] for a in dana] == [1, 2, 3]
