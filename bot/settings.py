@@ -7,11 +7,12 @@ threshold), so they stay testable without an environment.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import zoneinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.hours import parse_days, parse_span
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
     from playbooks.prep.writer import WriterConfig
 
 DEFAULT_DATABASE_URL = "sqlite:///csbot.db"
+
+logger = logging.getLogger("csbot.settings")
 
 
 class Settings(BaseSettings):
@@ -117,8 +120,10 @@ class Settings(BaseSettings):
     learned_health_min_churned: Annotated[int, Field(ge=1)] = Field(
         20, description="Churned accounts in history needed before health weights are learned"
     )
-    attention_per_csm: Annotated[int, Field(ge=1)] = Field(
-        5, description="Accounts each CSM's attention list selects per day"
+    attention_per_csm: Annotated[int, Field(ge=1, le=8)] | None = Field(
+        None,
+        description="Deprecated alias of CSBOT_DIGEST_SIZE (used, with a warning, when "
+        "CSBOT_DIGEST_SIZE is not set)",
     )
     writer_url: str | None = Field(
         None, description="OpenAI-compatible base URL that rewrites drafts (off without it)"
@@ -173,6 +178,29 @@ class Settings(BaseSettings):
     slack_max_body_bytes: Annotated[int, Field(gt=0)] = Field(
         1_000_000, description="Largest Slack request body accepted (413 beyond, before reading)"
     )
+
+    @model_validator(mode="after")
+    def _digest_size_alias(self) -> Settings:
+        """CSBOT_DIGEST_SIZE is the one digest-size setting; the older
+        CSBOT_ATTENTION_PER_CSM still works where it is the only one set."""
+        if self.attention_per_csm is None:
+            return self
+        if "digest_size" in self.model_fields_set:
+            if self.digest_size != self.attention_per_csm:
+                logger.warning(
+                    "CSBOT_ATTENTION_PER_CSM is deprecated and ignored: CSBOT_DIGEST_SIZE=%d "
+                    "sets the digest size",
+                    self.digest_size,
+                )
+            else:
+                logger.warning("CSBOT_ATTENTION_PER_CSM is deprecated: CSBOT_DIGEST_SIZE is enough")
+        else:
+            logger.warning(
+                "CSBOT_ATTENTION_PER_CSM is deprecated: use CSBOT_DIGEST_SIZE=%d instead",
+                self.attention_per_csm,
+            )
+            self.digest_size = self.attention_per_csm
+        return self
 
     @field_validator("timezone")
     @classmethod

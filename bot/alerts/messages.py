@@ -73,6 +73,17 @@ def alert_message(
             text=MarkdownTextObject(text=truncate(text, MAX_SECTION_TEXT)),
         )
     ]
+    if candidate.why_today:
+        blocks.append(
+            ContextBlock(
+                block_id="alert-why-today",
+                elements=[
+                    MarkdownTextObject(
+                        text=truncate(f"*Why today:* {escape(candidate.why_today)}", 2000)
+                    )
+                ],
+            )
+        )
     if candidate.reasons:
         reasons = "\n".join(f"• {escape(reason)}" for reason in candidate.reasons)
         blocks.append(

@@ -154,7 +154,7 @@ def _attention_json(
     from scoring.churn.registry import alert_threshold
 
     attention = AttentionSettings(
-        per_csm=settings.attention_per_csm,
+        per_csm=settings.digest_size,
         alert_threshold=alert_threshold(session, settings.risk_alert_threshold),
     )
     ranked = load_attention(session, day, attention, owners)
