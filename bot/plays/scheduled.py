@@ -37,6 +37,20 @@ def escalation_recipients(
     return list(dict.fromkeys(targets))
 
 
+def told_tiers(escalation: Escalation, targets: Sequence[str], leaders: str | None) -> set[str]:
+    """Pure: the tiers that hear of `escalation` — the CSM (its owner), managers (anyone else
+    from the mapping), the executive (the leaders' channel)."""
+    told = set()
+    for target in targets:
+        if leaders and target == leaders:
+            told.add("executive")
+        elif escalation.owner and target == escalation.owner:
+            told.add("csm")
+        else:
+            told.add("manager")
+    return told
+
+
 def queue_escalations(
     session: Session,
     escalations: Sequence[Escalation],
@@ -59,7 +73,9 @@ def queue_escalations(
             continue
         playbook = library.get(escalation.playbook)
         title = playbook.title if playbook else escalation.playbook
-        for target in escalation_recipients(escalation, managers, leaders):
+        targets = escalation_recipients(escalation, managers, leaders)
+        told = told_tiers(escalation, targets, leaders)
+        for target in targets:
             channel, mention = _address(session, target, leaders, settings, client, clock)
             if channel is None:
                 continue
@@ -70,6 +86,7 @@ def queue_escalations(
                 to_tier=escalation.to_tier,
                 overdue_hours=escalation.overdue_hours,
                 mention=mention,
+                told=told,
             )
             queued.append(
                 queue(

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.slack.errors import PermissionDenied
+from bot.slack.format import escape
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,8 @@ class Policy:
         if not self.may_change(user_id=user_id, email=email, owners=named):
             who = ", ".join(sorted(set(named))) or "nobody yet"
             raise PermissionDenied(
-                f"Only the owner of {what} ({who}), their manager or a csbot admin can change it."
+                f"Only the owner of {escape(what)} ({escape(who)}), their manager or a csbot "
+                "admin can change it."
             )
 
 
