@@ -105,6 +105,6 @@ def test_every_slash_command_has_a_readme_row() -> None:
 
 
 def test_the_row_reader_understands_every_form() -> None:
-    assert command_path("playbooks validate DIR".split()) == ("playbooks", "validate")
-    assert command_path("outbox [--failed]".split()) == ("outbox",)
-    assert command_path("account <name>".split()) == ("account",)
+    assert command_path(["playbooks", "validate", "DIR"]) == ("playbooks", "validate")
+    assert command_path(["outbox", "[--failed]"]) == ("outbox",)
+    assert command_path(["account", "<name>"]) == ("account",)
