@@ -256,3 +256,23 @@ def test_a_click_keeps_the_digests_fallback_text(bot: Bot) -> None:
     assert update["text"] == digest["text"]
     assert "marked not a risk" in json.dumps(update["blocks"])
     bot.check_payloads()
+
+
+# -- the terminal digest ---------------------------------------------------------------------
+
+
+def test_the_terminal_digest_says_the_band_once() -> None:
+    from rich.console import Console
+
+    from bot.digests.model import DigestItem
+    from bot.digests.terminal import item_text
+
+    item = DigestItem(account_id="A1", name="Acme", arr=7100.0, health=19.0, band="critical",
+                      priority=1.0, why=("critical", "falling_fast", "high_churn_risk"),
+                      reasons=("Logins down 75%",), health_delta_30d=-29.0, churn_risk=0.53)  # fmt: skip
+    console = Console(width=80, record=True, color_system=None)
+    console.print(item_text(1, item, {}))
+    shown = console.export_text()
+    assert "Health 19 critical" in shown
+    assert shown.count("critical") == 1, shown
+    assert "falling fast · high churn risk" in shown
