@@ -30,8 +30,10 @@ def misspelt(names: Iterable[str], known: Iterable[str]) -> list[str]:
     for name in sorted(set(names)):
         if not name.upper().startswith(PREFIX) or name.upper() in valid:
             continue
-        close = difflib.get_close_matches(name.upper(), valid, n=1, cutoff=0.6)
-        hint = f"; did you mean {close[0]}?" if close else "; csbot ignores it"
+        # Compared without the prefix every name shares, so CSBOT_QWXZ matches nothing.
+        rest = {known_name.removeprefix(PREFIX): known_name for known_name in valid}
+        close = difflib.get_close_matches(name.upper().removeprefix(PREFIX), rest, n=1, cutoff=0.6)
+        hint = f"; did you mean {rest[close[0]]}?" if close else "; csbot ignores it"
         lines.append(f"{name} is not a csbot setting{hint}")
     return lines
 

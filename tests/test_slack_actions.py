@@ -319,7 +319,7 @@ def test_closing_a_run_redraws_it_without_buttons(bot: Bot) -> None:
     thread = bot.wait_for(
         lambda: [c.args for c in bot.calls("chat.postMessage") if c.args.get("thread_ts") == TS]
     )
-    assert "closed churn_risk_save" in texts(thread[0])
+    assert "closed Churn-risk save" in texts(thread[0])
     bot.check_payloads()
 
 
