@@ -42,7 +42,13 @@ class Runtime:
 
 def build_runtime(clock: Clock | None = None, *, create_database: bool = False) -> Runtime:
     """Load settings (raising `SettingsError` on a bad one) and wrap them in a Runtime.
-    Commands pass `create_database=True` only when making a database is their job."""
+    Commands pass `create_database=True` only when making a database is their job.
+    A `CSBOT_*` variable that is no setting (a typo) is named with the closest one."""
+    import os
+
+    from bot.setting_names import warn_misspelt
+
+    warn_misspelt(os.environ)
     return Runtime(
         settings=load_settings(), clock=clock or SystemClock(), create_database=create_database
     )

@@ -170,7 +170,7 @@ def start_run(
     ).first()
     if active is not None:
         raise InvalidTransition(
-            f"{playbook.name} is already active for {account_id} "
+            f"{playbook.title} is already active for {account_id} "
             f"(run {active.id}, started {_when(active.started_at)} by {active.started_by})"
         )
     context = AccountContext.from_score(score) if score is not None else None
@@ -186,14 +186,14 @@ def start_run(
             ).first()
         if anchor is None:
             raise PlaybookError(
-                f"{playbook.name} counts its steps from the renewal date and account "
+                f"{playbook.title} counts its steps from the renewal date and account "
                 f"{account_id} has no upcoming renewal"
             )
     request = RunRequest(playbook, account_id, account, context, anchor, reason)
     started = create_runs(session, [request], actor=actor, source=source, clock=clock)
     if not started:  # uq_playbook_runs_one_active: another transaction started it just now
         raise InvalidTransition(
-            f"{playbook.name} is already active for {account_id} (started at the same moment "
+            f"{playbook.title} is already active for {account_id} (started at the same moment "
             "by someone else)"
         )
     return started[0]

@@ -1,5 +1,6 @@
 """Read playbook YAML files into `Playbook`s, reporting every problem as
-`file:line: key.path: problem` (YAML syntax errors with their line and column)."""
+`file:line: key path: problem` — `renewal.yml:31: steps #3.owner_role: must be one of …`,
+list items counted from 1 — (YAML syntax errors with their line and column)."""
 
 from __future__ import annotations
 
@@ -49,7 +50,10 @@ def parse_playbook(text: str, filename: str) -> Playbook:
     cross = playbook.problems()
     if cross:
         raise PlaybookFormatError(
-            [f"{filename}:{_line_of(root, _split(p)) or '?'}: {p}: {m}" for p, m in cross]
+            [
+                f"{filename}:{_line_of(root, _split(p)) or '?'}: {_path(_split(p))}: {m}"
+                for p, m in cross
+            ]
         )
     return playbook
 
@@ -100,9 +104,11 @@ def _clean_loc(loc: tuple[Any, ...]) -> list[str | int]:
 
 
 def _path(parts: list[str | int]) -> str:
+    """The key path as people count: `steps #3.owner_role` is the third step's owner role
+    (list items numbered from 1, as a person reads the file)."""
     out = ""
     for part in parts:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+        out += f" #{part + 1}" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out
 
 

@@ -62,7 +62,7 @@ def test_stakeholder_turning_critical_and_expansion_firing() -> None:
     turned = score(stakeholder_band="critical", stakeholders={"roles": roles})
     (alert,) = detect_alerts(score(stakeholder_band="concern"), turned, risk_threshold=0.5)
     assert (alert.kind, alert.state) == ("stakeholder", "critical")
-    assert alert.reasons == ("executive sponsor Ana: silent, silent 61 days",)
+    assert alert.reasons == ("executive sponsor Ana: silent for 61 days",)
     grows = score(band="healthy", expansion=0.75, expansion_reasons=[{"text": "Seats 97% used"}])
     (alert,) = detect_alerts(score(band="healthy"), grows, risk_threshold=0.5)
     assert (alert.kind, alert.state, alert.reasons) == (

@@ -50,6 +50,16 @@ def base_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     return env | {"PYTHONPATH": str(ROOT), "COLUMNS": "80"} | extra
 
 
+def assert_every_command_swept(cases: list[tuple[list[str], dict[str, str], int, str]]) -> None:
+    """Every `csbot` command and subcommand (walked from the Typer app, so one added later
+    counts too) meets bad input at least once in the sweep."""
+    from tests.test_readme_commands import cli_commands
+
+    swept = {tuple(args[:2]) for args, *_ in cases} | {tuple(args[:1]) for args, *_ in cases}
+    missing = sorted(" ".join(path) for path in cli_commands() - swept)
+    assert not missing, f"no bad-input case for: csbot {', csbot '.join(missing)}"
+
+
 def test_no_command_shows_a_traceback(tmp_path: Path) -> None:
     good = data_db(tmp_path)
     missing = f"sqlite:///{tmp_path / 'typo' / 'csbot.db'}"
@@ -100,7 +110,21 @@ def test_no_command_shows_a_traceback(tmp_path: Path) -> None:
         (["alerts", "report"], {"CSBOT_DATABASE_URL": missing}, 1, "does not exist"),
         (["sync", "nosuch"], {"CSBOT_DATABASE_URL": good}, 2, "unknown source 'nosuch'"),
         (["sync", "hubspot"], {"CSBOT_DATABASE_URL": good}, 2, "set CSBOT_HUBSPOT_TOKEN"),
+        (["db", "upgrade"], {"CSBOT_DATABASE_URL": "mysql://db/csbot"}, 2, "unsupported database"),
+        (["digest", "--as-of", "nope"], {"CSBOT_DATABASE_URL": good}, 2, "not a date"),
+        (["playbooks", "list"], {"CSBOT_PLAYBOOK_DIR": str(tmp_path / "nowhere")}, 1, "not a directory"),
+        (["playbooks", "start", "NOPE", "renewal"], {"CSBOT_DATABASE_URL": good}, 1, "NOPE does not exist"),
+        (["playbooks", "evaluate", "--as-of", "2026-12-01"], {"CSBOT_DATABASE_URL": good}, 1,
+         "not evaluating triggers: 2026-12-01 is 245 days after the imported data (2026-01-01 to 2026-03-31)"),
+        (["train", "--as-of", "2026-12-01"], {"CSBOT_DATABASE_URL": good}, 1,
+         "not training: 2026-12-01 is 245 days after the imported data (2026-01-01 to 2026-03-31)"),
+        (["backtest", "--from", "2025-01-01"], {"CSBOT_DATABASE_URL": good}, 1,
+         "2025-01-01 is before the imported data (2026-01-01 to 2026-03-31); pass --from"),
+        (["outbox", "retry"], {"CSBOT_DATABASE_URL": missing}, 1, "does not exist"),
+        (["outbox", "deliver"], {"CSBOT_DATABASE_URL": good}, 1, "CSBOT_SLACK_BOT_TOKEN is not set"),
+        (["models"], {"CSBOT_DATABASE_URL": "mysql://db/csbot"}, 2, "unsupported database"),
     ]  # fmt: skip
+    assert_every_command_swept(cases)
 
     def check(case: tuple[list[str], dict[str, str], int, str]) -> str | None:
         args, extra, code, expected = case

@@ -1,4 +1,5 @@
-"""The imported data's date range, and the score job saying (not scoring) outside it."""
+"""The imported data's date range, and the jobs (score, digests, retrain, triggers) saying
+in one line, and doing nothing, outside it."""
 
 from __future__ import annotations
 
@@ -7,11 +8,12 @@ import datetime as dt
 from sqlmodel import Session, func, select
 
 from bot.runtime import Runtime
-from bot.scheduling.jobs import score
+from bot.scheduling.jobs import digests, retrain, score, triggers
 from bot.settings import load_settings
 from storage.clock import FixedClock
 from storage.data_range import DataRange, data_range, outside_range
-from storage.models import Account, AccountScore, UsageEvent
+from storage.models import Account, AccountScore, OutboxMessage, PlaybookRun, UsageEvent
+from storage.models.ml import ModelVersion
 
 
 def test_range_and_the_one_line_outside_it(engine) -> None:
@@ -47,3 +49,44 @@ def test_score_job_says_so_and_stores_nothing_past_the_data(engine, database_url
     )
     with Session(engine) as session:
         assert session.exec(select(func.count()).select_from(AccountScore)).one() == 0
+
+
+def _book_ending(engine, last: dt.datetime) -> None:
+    with Session(engine) as session:
+        session.add(Account(account_id="A1", name="Acme", owner="a@x.io"))
+        session.add(UsageEvent(account_id="A1", timestamp=dt.datetime(2026, 1, 5), event="login"))
+        session.add(UsageEvent(account_id="A1", timestamp=last, event="login"))
+        session.add(AccountScore(account_id="A1", as_of=last.date(), health=30.0, band="critical",
+                                 churn_risk=0.7, arr=1000.0, reasons=[]))  # fmt: skip
+        session.commit()
+
+
+RANGE = "2026-06-01 is 92 days after the imported data (2026-01-05 to 2026-03-01)"
+
+
+def test_digest_retrain_and_trigger_jobs_say_so_past_the_data(engine, database_url) -> None:
+    """The digest job queues nothing (March's scores would read as today's), the retrain
+    and trigger jobs change nothing; each says why in one line naming the range."""
+    _book_ending(engine, dt.datetime(2026, 3, 1))
+    settings = load_settings(database_url=database_url, digest_channel="C0DIGEST")
+    runtime = Runtime(settings=settings)
+    runtime.__dict__["engine"] = engine
+    monday_morning = FixedClock(dt.datetime(2026, 6, 1, 10, 0))
+    detail = digests(runtime, monday_morning)
+    assert detail["due"] == 1 and detail["queued"] == 0
+    assert detail["skipped"] == RANGE
+    assert retrain(runtime, monday_morning)["skipped"] == RANGE
+    assert triggers(runtime, monday_morning)["skipped"] == RANGE
+    with Session(engine) as session:
+        assert session.exec(select(func.count()).select_from(OutboxMessage)).one() == 0
+        assert session.exec(select(func.count()).select_from(PlaybookRun)).one() == 0
+        assert session.exec(select(func.count()).select_from(ModelVersion)).one() == 0
+
+
+def test_digest_job_within_the_data_queues_as_before(engine, database_url) -> None:
+    _book_ending(engine, dt.datetime(2026, 5, 31))
+    settings = load_settings(database_url=database_url, digest_channel="C0DIGEST")
+    runtime = Runtime(settings=settings)
+    runtime.__dict__["engine"] = engine
+    detail = digests(runtime, FixedClock(dt.datetime(2026, 6, 1, 10, 0)))
+    assert "skipped" not in detail and detail["queued"] == 1

@@ -295,7 +295,7 @@ def test_account_card() -> None:
         "41%",
         "$240k",
         "renews in 74 days",
-        "executive sponsor: Ana Ruiz — silent, silent 52 days",
+        "executive sponsor: Ana Ruiz — silent for 52 days",
         "2 engaged contacts of a target of 5",
         "Churn-risk save* — 3 of 6 steps open; next: Call the executive sponsor, due Jun 03",
         "Sponsor silent 52 days",

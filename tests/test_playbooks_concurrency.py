@@ -169,7 +169,7 @@ def test_two_starts_at_once_make_one_run(engine):
         time.sleep(0.5)
         first.commit()
     second.join(timeout=30)
-    assert outcome["U2"].startswith("renewal is already active for A1")
+    assert outcome["U2"].startswith("Renewal is already active for A1")
     with Session(engine) as session:
         runs = session.exec(select(PlaybookRun).where(PlaybookRun.playbook == "renewal")).all()
         assert len(runs) == 1

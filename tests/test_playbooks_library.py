@@ -79,7 +79,7 @@ def test_bad_owner_role_names_file_line_key_and_allowed_values():
     text = yaml.safe_dump(data, sort_keys=False)
     line = next(i for i, row in enumerate(text.splitlines(), 1) if "director" in row)
     assert problem == (
-        f"renewal.yml:{line}: steps[2].owner_role: must be one of csm, manager, "
+        f"renewal.yml:{line}: steps #3.owner_role: must be one of csm, manager, "
         "exec_sponsor, ae (got 'director')"
     )
 
@@ -95,7 +95,7 @@ def test_every_problem_in_a_file_is_listed():
     assert len(problems) == 4
     assert "objective: required" in joined
     assert "stage: must be one of crawl, walk, run (got 'sprint')" in joined
-    assert "steps[0].colour: unknown key" in joined
+    assert "steps #1.colour: unknown key" in joined
     assert "cooldown_days: input should be greater than or equal to 0 (got -1)" in joined
 
 
@@ -104,10 +104,10 @@ def test_trigger_problems_have_clean_key_paths():
     data["trigger"] = {"any": [{"band_entered": "amber"}, {"logins_fell": {"pct": 50}}]}
     problems = problems_for(data, "churn_risk_save.yml")
     assert any(
-        "trigger.any[0].band_entered[0]: must be one of healthy, neutral, at_risk, critical" in p
+        "trigger.any #1.band_entered #1: must be one of healthy, neutral, at_risk, critical" in p
         for p in problems
     )
-    assert any("trigger.any[1]: unknown condition 'logins_fell'" in p for p in problems)
+    assert any("trigger.any #2: unknown condition 'logins_fell'" in p for p in problems)
     data["trigger"] = {"segment": "smb", "arr": {"min": 1}}
     [problem] = problems_for(data, "churn_risk_save.yml")
     assert "trigger: a condition has exactly one key (got segment, arr)" in problem
@@ -117,17 +117,17 @@ def test_template_fields_are_checked_at_load():
     data = shipped_data()
     data["steps"][1]["message"] = "Hi ${first_name}, about ${account_name}"
     [problem] = problems_for(data)
-    assert "steps[1].message: unknown field(s) first_name" in problem
+    assert "steps #2.message: unknown field(s) first_name" in problem
     data["steps"][1]["message"] = "Costs $ 5"
     [problem] = problems_for(data)
-    assert "steps[1].message: invalid placeholder" in problem
+    assert "steps #2.message: invalid placeholder" in problem
 
 
 def test_negative_day_needs_the_renewal_anchor():
     data = shipped_data("churn_risk_save")
     data["steps"][1]["day"] = -3
     [problem] = problems_for(data, "churn_risk_save.yml")
-    assert "steps[1].day: -3 is before the run starts" in problem
+    assert "steps #2.day: -3 is before the run starts" in problem
 
 
 def test_yaml_syntax_error_gives_the_line():

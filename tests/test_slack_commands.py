@@ -85,7 +85,7 @@ def test_caller_email_is_looked_up_once_and_cached(bot: Bot) -> None:
 def test_playbook_list_start_status_and_my_steps(bot: Bot) -> None:
     assert "churn_risk_save" in texts(ask(bot, "playbook list"))
     started = texts(ask(bot, 'playbook start "Acme Corp" churn_risk_save'))
-    assert "Started churn_risk_save on Acme Corp" in started
+    assert "Started Churn-risk save on Acme Corp" in started
     posted = bot.wait_calls("chat.postMessage")[0].args
     assert posted["channel"] == CSM[1]  # no thread for the account yet: the starter's DM
     assert any(b.get("block_id", "").startswith("run:") for b in posted["blocks"])

@@ -64,7 +64,7 @@ def test_every_post_and_update_carries_its_outbox_key(bot: Bot) -> None:
     run_message = start_run(bot)
     click_button(bot, run_message, "run-close")
     bot.wait_calls("chat.update")
-    bot.wait_for(lambda: [a for a in posted(bot) if "closed churn_risk_save" in json.dumps(a)])
+    bot.wait_for(lambda: [a for a in posted(bot) if "closed Churn-risk save" in json.dumps(a)])
 
     calls = [call for call in bot.fake.calls if call.method in OUTBOX_METHODS]
     assert len(calls) >= 8

@@ -25,7 +25,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.accounts.model import PlaybookChoice
-from bot.accounts.service import AccountState
+from bot.accounts.service import AccountState, Activity
 from bot.slack import blocks as render
 from bot.slack import format as fmt
 from bot.slack.format import escape, playbook_title, truncate
@@ -122,6 +122,13 @@ def account_actions(
     return ActionsBlock(block_id=value.encode(), elements=elements)
 
 
+def activity_line(item: Activity) -> str:
+    """ "<@U1> snoozed until Dec 11 (Dec 04 14:44 UTC)": who, what, then when, in brackets so
+    the time is never read as part of what was done."""
+    whom = f" {fmt.who(item.whom)}" if item.whom else ""
+    return f"{fmt.who(item.by)} {escape(item.text)}{whom} ({fmt.when(item.at)})"
+
+
 def state_text(state: AccountState | None) -> str | None:
     """The account's state line in mrkdwn ("💤 Snoozed until Jun 08 by <@U1> · …"), or
     None when there is nothing to say."""
@@ -134,8 +141,5 @@ def state_text(state: AccountState | None) -> str | None:
         )
     if state.not_a_risk_by is not None:
         parts.append(f"✔️ Not a risk ({fmt.who(state.not_a_risk_by)})")
-    parts += [
-        f"{fmt.who(item.by)} {escape(item.text)} {fmt.when(item.at)}"
-        for item in state.activity[-5:]
-    ]
+    parts += [activity_line(item) for item in state.activity[-5:]]
     return truncate(" · ".join(parts), 2000) if parts else None

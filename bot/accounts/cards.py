@@ -169,5 +169,7 @@ def render_card(
     card = load_account_card(session, account_id, library=context.library, now=context.now)
     if card is None:
         return None
-    state = account_state(session, account_id, now=context.now, since=context.since)
+    state = account_state(
+        session, account_id, now=context.now, since=context.since, library=context.library
+    )
     return account_card_message(card, state=state)

@@ -15,9 +15,10 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.accounts.actions import account_actions, state_text
+from bot.accounts.actions import account_actions, activity_line, state_text
 from bot.accounts.model import AccountCard, RunSummary
 from bot.accounts.service import AccountState, AccountView, Activity
+from bot.accounts.stakeholders import stakeholder_state
 from bot.accounts.trend import trend_word
 from bot.delivery.limits import MAX_HEADER_TEXT, MAX_SECTION_TEXT
 from bot.slack import blocks as render
@@ -56,10 +57,9 @@ def stakeholder_lines(stakeholders: dict[str, Any]) -> list[str]:
         info = info or {}
         state = info.get("state") or "missing"
         contact = escape(str(info.get("contact") or "nobody"))
-        silent = info.get("silent_days")
-        detail = f", silent {silent:.0f} days" if silent and state != "active" else ""
         label = role.replace("_", " ")
-        lines.append(f"{STATE_MARKS.get(state, '⚪')} {label}: {contact} — {state}{detail}")
+        said = stakeholder_state(state, info.get("silent_days"))
+        lines.append(f"{STATE_MARKS.get(state, '⚪')} {label}: {contact} — {said}")
     engaged, target = stakeholders.get("engaged_contacts"), stakeholders.get("target")
     if engaged is not None and target:
         lines.append(f"{engaged} engaged contacts of a target of {target}")
@@ -258,7 +258,5 @@ def renewals_message(
 
 
 def activity_block(account_id: str, activity: Sequence[Activity]) -> ContextBlock:
-    lines = " · ".join(
-        f"{fmt.who(item.by)} {escape(item.text)} {fmt.when(item.at)}" for item in activity[-5:]
-    )
+    lines = " · ".join(activity_line(item) for item in activity[-5:])
     return ContextBlock(block_id=f"activity:{account_id}"[:255], elements=[render.mrkdwn(lines)])

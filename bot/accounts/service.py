@@ -251,24 +251,34 @@ def run_state(
     return run, run_steps(session, run.id or 0), run_outcome(session, run.id or 0)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Activity:
     """One thing a person did on an account, for the "who did what, when" lines."""
 
     at: dt.datetime
     by: str
     text: str
+    whom: str | None = None  # a person the text ends on ("assigned the open plays to" whom)
 
 
-def account_activity(session: Session, account_id: str, since: dt.datetime) -> list[Activity]:
-    """What people did on an account since `since` (runs started, snoozes, feedback, outcomes)."""
+def account_activity(
+    session: Session,
+    account_id: str,
+    since: dt.datetime,
+    library: Mapping[str, Any] | None = None,
+) -> list[Activity]:
+    """What people did on an account since `since` (runs started, snoozes, feedback, outcomes),
+    each said once: assigning an account's three open runs is one "assigned" line. Playbooks
+    are named by their titles from `library`."""
     found: list[Activity] = []
     for run in session.exec(
         select(PlaybookRun).where(
             PlaybookRun.account_id == account_id, PlaybookRun.started_at >= since
         )
     ):
-        found.append(Activity(run.started_at, run.started_by, f"started playbook {run.playbook}"))
+        title = getattr((library or {}).get(run.playbook), "title", None)
+        name = title or run.playbook.replace("_", " ")
+        found.append(Activity(run.started_at, run.started_by, f"started {name}"))
     for snooze in session.exec(
         select(Snooze).where(Snooze.account_id == account_id, Snooze.created_at >= since)
     ):
@@ -282,7 +292,11 @@ def account_activity(session: Session, account_id: str, since: dt.datetime) -> l
     for outcome in session.exec(
         select(Outcome).where(Outcome.account_id == account_id, Outcome.created_at >= since)
     ):
-        found.append(Activity(outcome.created_at, outcome.by, f"logged outcome {outcome.kind}"))
+        found.append(
+            Activity(
+                outcome.created_at, outcome.by, f"logged outcome {outcome.kind.replace('_', ' ')}"
+            )
+        )
     run_ids = [
         str(run_id)
         for run_id in session.exec(
@@ -299,8 +313,8 @@ def account_activity(session: Session, account_id: str, since: dt.datetime) -> l
             )
         ):
             to = (entry.detail or {}).get("to")
-            found.append(Activity(entry.at, entry.actor, f"assigned the open plays to {to}"))
-    return sorted(found, key=lambda item: item.at)
+            found.append(Activity(entry.at, entry.actor, "assigned the open plays to", to))
+    return list(dict.fromkeys(sorted(found, key=lambda item: item.at)))
 
 
 # -- what people set on an account: snoozes and "not a risk" ---------------------------------
@@ -344,7 +358,12 @@ def not_a_risk_since(session: Session, account_id: str, since: dt.date) -> Feedb
 
 
 def account_state(
-    session: Session, account_id: str, *, now: dt.datetime, since: dt.datetime
+    session: Session,
+    account_id: str,
+    *,
+    now: dt.datetime,
+    since: dt.datetime,
+    library: Mapping[str, Any] | None = None,
 ) -> AccountState:
     snooze = active_snooze(session, account_id, now)
     feedback = not_a_risk_since(
@@ -355,15 +374,20 @@ def account_state(
         snoozed_by=snooze.by if snooze else None,
         not_a_risk_by=feedback.by if feedback else None,
         not_a_risk_at=feedback.created_at if feedback else None,
-        activity=tuple(account_activity(session, account_id, since)),
+        activity=tuple(account_activity(session, account_id, since, library)),
     )
 
 
 def account_states(
-    session: Session, account_ids: list[str], *, now: dt.datetime, since: dt.datetime
+    session: Session,
+    account_ids: list[str],
+    *,
+    now: dt.datetime,
+    since: dt.datetime,
+    library: Mapping[str, Any] | None = None,
 ) -> dict[str, AccountState]:
     return {
-        account_id: account_state(session, account_id, now=now, since=since)
+        account_id: account_state(session, account_id, now=now, since=since, library=library)
         for account_id in dict.fromkeys(account_ids)
     }
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.accounts.ranking import DEFAULT_EXPANSION_THRESHOLD, top_reasons
+from bot.accounts.stakeholders import stakeholder_state
 from storage.enums import AlertKind, Band, StakeholderBand
 from storage.models import AccountScore
 
@@ -105,9 +106,8 @@ def _reasons(kind: str, score: AccountScore) -> tuple[str, ...]:
             state = (info or {}).get("state")
             if state in ("silent", "left", "missing"):
                 who = (info or {}).get("contact") or "nobody"
-                silent = (info or {}).get("silent_days")
-                detail = f", silent {silent} days" if state == "silent" and silent else ""
-                lines.append(f"{role.replace('_', ' ')} {who}: {state}{detail}")
+                said = stakeholder_state(state, (info or {}).get("silent_days"))
+                lines.append(f"{role.replace('_', ' ')} {who}: {said}")
         return tuple(lines[:3]) or top_reasons(score)
     return top_reasons(score)
 

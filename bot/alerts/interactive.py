@@ -110,7 +110,8 @@ def register(app: App, deps: SlackDeps) -> None:
         meta = meta_for(it.value, it.origin)
         if choice == "start":
             names = plays.suggested_names(it.deps, it.session, account.account_id)
-            it.open_modal(views.start_modal(account.name, names, meta))
+            titles = {name: plays.title_of(it.deps.library, name) for name in names}
+            it.open_modal(views.start_modal(account.name, names, meta, titles))
         elif choice == "assign":
             it.open_modal(views.assign_modal(account.name, meta))
         elif choice == "snooze":

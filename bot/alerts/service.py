@@ -283,7 +283,13 @@ def render_alert(
     account = session.get(Account, candidate.account_id)
     if score is None or account is None:
         return None
-    state = account_state(session, candidate.account_id, now=context.now, since=context.since)
+    state = account_state(
+        session,
+        candidate.account_id,
+        now=context.now,
+        since=context.since,
+        library=context.library,
+    )
     return alert_message(
         candidate,
         name=account.name,

@@ -6,7 +6,7 @@ the problem named first — never an exception reaching Slack.
 
 from __future__ import annotations
 
-import shlex
+import re
 from dataclasses import dataclass
 
 DEFAULT_RENEWAL_DAYS = 90
@@ -92,12 +92,24 @@ Command = (
 )
 
 
+# A word is a quoted run ("Acme Corp", 'Macy's Inc', or Slack's curly “Acme Corp”) from a
+# quote that opens a word to one that ends a word, or a run of non-space characters. A
+# quote inside a word (Macy's, O'Brien) is part of it; a quote never closed is kept as typed.
+_WORD = re.compile(r"""(?<!\S)(?:"(.+?)"|'(.+?)'|“(.+?)”|‘(.+?)’)(?!\S)|(\S+)""")
+
+
+def split_words(text: str | None) -> list[str]:
+    """`/cs` text → words; never fails (no "No closing quotation" for `account Macy's`)."""
+    words = []
+    for match in _WORD.finditer(text or ""):
+        quoted = next((group for group in match.groups()[:4] if group is not None), None)
+        words.append(quoted if quoted is not None else match.group(5))
+    return [word for word in words if word]
+
+
 def parse(text: str | None) -> Command:
     """`/cs` text → command. Quotes group words: `playbook start "Acme Corp" churn_save`."""
-    try:
-        words = shlex.split(text or "")
-    except ValueError as error:
-        return Usage(f"could not read that: {error}")
+    words = split_words(text)
     if not words or words[0].lower() in ("help", "-h", "--help", "?"):
         return Usage()
     verb, rest = words[0].lower(), words[1:]

@@ -95,7 +95,8 @@ def register(app: App, deps: SlackDeps) -> None:
                                                     response_url=it.origin.response_url,
                                                     ephemeral=True))  # fmt: skip
             verb = "Started" if started else "Already running:"
-            text = f"{verb} {escape(run.playbook)} on {escape(account.name)} (run {run.id})."
+            title = plays.title_of(it.deps.library, run.playbook)
+            text = f"{verb} {escape(title)} on {escape(account.name)} (run {run.id})."
             return it.say(render.notice(text), replace=True)
         if option == "status":
             reply = status_answer(it.deps, it.session, account)
@@ -120,7 +121,9 @@ def find_one(session: Session, query: str, then: str) -> Account | dict[str, Any
     """The one account `query` names, or a choice message when several match."""
     found = book.find_accounts(session, query)
     if not found:
-        raise UnknownAccount(f"No account matches `{query}`. Try part of its name or its id.")
+        raise UnknownAccount(
+            f"No account matches `{escape(query)}`. Try part of its name or its id."
+        )
     if len(found) > 1:
         return account_messages.choose_account(query, found, then=then)
     return found[0]
@@ -183,11 +186,13 @@ def run_command(
             )  # fmt: skip
             if not started:
                 return Answer(render.notice(
-                    f"{escape(run.playbook)} is already running on {escape(found.name)} (run {run.id}, "
+                    f"{escape(plays.title_of(deps.library, run.playbook))} is already running on "
+                    f"{escape(found.name)} (run {run.id}, "
                     f"started by {fmt.who(run.started_by)} {fmt.when(run.started_at)})."
                 ))  # fmt: skip
             return Answer(render.notice(
-                f"Started {escape(run.playbook)} on {escape(found.name)} (run {run.id}); "
+                f"Started {escape(plays.title_of(deps.library, run.playbook))} on "
+                f"{escape(found.name)} (run {run.id}); "
                 "its steps are posted in the account's thread."
             ))  # fmt: skip
         case PlaybookStatus(account_query):
@@ -239,6 +244,7 @@ def post_my_digest(
 def usage_message(problem: str | None = None) -> dict[str, Any]:
     lines = "\n".join(f"`/cs {form}` — {meaning}" for form, meaning in USAGE)
     blocks: list[Block] = []
+    problem = escape(problem) if problem else None  # it may quote what was typed
     if problem:
         blocks.append(SectionBlock(text=render.mrkdwn(f":warning: {problem}")))
     blocks.append(SectionBlock(text=render.mrkdwn(f"*csbot commands*\n{lines}")))

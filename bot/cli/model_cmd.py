@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from bot.cli.data_check import require_in_range
 from bot.cli.errors import CliError
 
 METRIC_COLUMNS = (
@@ -147,6 +148,7 @@ def train(
     runtime = build_runtime()
     cfg = runtime.settings.churn_training(horizon_days, snapshot_days)
     cutoff = as_of.date() if as_of else runtime.clock.now().date()
+    require_in_range(runtime.engine, cutoff, doing="training")
     try:
         with console.status(f"Building snapshots up to {cutoff} and training…"):
             report = train_and_promote(
@@ -288,6 +290,9 @@ def backtest(
     runtime = build_runtime()
     cfg = runtime.settings.churn_training(horizon_days, snapshot_days)
     console = make_console(stderr=output == "json")
+    for day, option in ((start, "--from"), (end, "--to")):
+        if day is not None:
+            require_in_range(runtime.engine, day.date(), doing="backtesting", option=option)
     try:
         with console.status("Replaying history…") as status:
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from bot.cli.data_check import require_in_range
 from bot.cli.errors import CliError, UsageError
 from bot.cli.output import make_console
 from storage.enums import Source
@@ -266,6 +267,7 @@ def evaluate(
     runtime = build_runtime()
     library = _library(runtime)
     day = as_of.date() if as_of else runtime.clock.now().date()
+    require_in_range(runtime.engine, day, doing="evaluating triggers")
     with session_scope(runtime.engine) as session:
         runs = playbook_engine.evaluate_triggers(
             session, as_of=day, library=library, clock=runtime.clock

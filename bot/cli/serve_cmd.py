@@ -125,11 +125,14 @@ def slack_status(settings: Settings, socket: bool) -> str | None:
 
 
 def bind(host: str, port: int) -> sockets.socket:
-    """Bind first, so the printed address is the real one (port 0 picks a free port)."""
+    """Bind and listen first, so the printed address is the real one (port 0 picks a free
+    port) and a request sent the moment it is printed waits in the backlog for the server
+    instead of being refused."""
     family = sockets.AF_INET6 if ":" in host else sockets.AF_INET
     sock = sockets.socket(family, sockets.SOCK_STREAM)
     sock.setsockopt(sockets.SOL_SOCKET, sockets.SO_REUSEADDR, 1)
     sock.bind((host, port))
+    sock.listen(2048)
     return sock
 
 

@@ -399,7 +399,9 @@ def render_digest(
     """A digest part, its accounts' buttons and activity drawn from current state."""
     digest = DIGESTS.validate_python(subject.get("digest") or {})
     ids = [item.account_id for item in digest.items]
-    states = account_states(session, ids, now=context.now, since=context.since)
+    states = account_states(
+        session, ids, now=context.now, since=context.since, library=context.library
+    )
     parts = digest_messages(digest, mention=subject.get("mention"), states=states)
     part = int(subject.get("part") or 1)
     return parts[part - 1] if 0 < part <= len(parts) else None

@@ -49,10 +49,9 @@ def item_text(number: int, item: DigestItem, titles: dict[str, str]) -> Text:
     if item.sparkline:
         text.append("  ")
         text.append(item.sparkline, style="cyan")
-    if item.why:
-        text.append(
-            "\n    " + " · ".join(WHY_LABELS.get(w, w) for w in item.why), style="italic dim"
-        )
+    why = [WHY_LABELS.get(w, w) for w in item.why if w != item.band]  # the band is shown above
+    if why:
+        text.append("\n    " + " · ".join(why), style="italic dim")
     if item.disagreement:
         text.append(f"\n    ⚖ {item.disagreement}", style="yellow")
     for reason in item.reasons:

@@ -15,7 +15,7 @@ from slack_bolt import Ack, App
 
 from bot.accounts import service as accounts
 from bot.plays import views
-from bot.plays.service import start_playbook, suggested_names
+from bot.plays.service import start_playbook, suggested_names, title_of
 from bot.slack import format as fmt
 from bot.slack.deps import SlackDeps
 from bot.slack.errors import BadInput
@@ -48,7 +48,9 @@ def open_step_modal(it: Interaction, status: StepStatus) -> None:
     if step.status != StepStatus.OPEN:
         return it.stale(step_state(step))
     if run.status != RunStatus.ACTIVE:
-        return it.stale(f"This {escape(run.playbook)} run is {run.status}.")
+        return it.stale(
+            f"This {escape(title_of(it.deps.library, run.playbook))} run is {run.status}."
+        )
     it.check_run(run, step)
     meta = meta_for(it.value, it.origin, option=status)
     it.open_modal(views.step_note_modal(step.title, status, meta))
@@ -62,7 +64,8 @@ def start_from(it: Interaction, account: Account, name: str) -> None:
                                   origin=it.origin)  # fmt: skip
     if not started:
         return it.stale(
-            f"{escape(run.playbook)} is already running on {escape(account.name)} (run {run.id})."
+            f"{escape(title_of(it.deps.library, run.playbook))} is already running on "
+            f"{escape(account.name)} (run {run.id})."
         )
     it.refresh(ButtonValue(account_id=account.account_id, message=it.value.message))
     return None
@@ -72,7 +75,7 @@ def assign_account(it: Interaction, account: Account, chosen: str) -> None:
     """Give the account's open plays to `chosen` (a Slack user); a no-op when they have them."""
     runs = accounts.active_runs(it.session, [account.account_id]).get(account.account_id, [])
     if not runs:
-        raise BadInput(f"{account.name} has no open playbook to assign; start one first.")
+        raise BadInput(f"{escape(account.name)} has no open playbook to assign; start one first.")
     owner = email_for_user(it.session, it.client, chosen, it.deps.clock) or chosen
     with it.deps.one_at_a_time(account.account_id):
         for run in runs:
@@ -143,11 +146,11 @@ def register(app: App, deps: SlackDeps) -> None:
     def run_log_outcome(it: Interaction) -> None:
         run = it.run()
         if run.status != RunStatus.ACTIVE:
-            return it.stale(f"This {escape(run.playbook)} run is already {run.status}.")
+            return it.stale(f"This {escape(it.title(run))} run is already {run.status}.")
         it.check_run(run)
         account = it.session.get(Account, run.account_id)
         name = account.name if account else run.account_id
-        it.open_modal(views.outcome_modal(name, run.playbook, meta_for(it.value, it.origin)))
+        it.open_modal(views.outcome_modal(name, it.title(run), meta_for(it.value, it.origin)))
         return None
 
     @on(app, deps, ActionId.RUN_SNOOZE)
@@ -156,19 +159,19 @@ def register(app: App, deps: SlackDeps) -> None:
         days = int(it.value.option or 7)
         until = it.now + dt.timedelta(days=days)
         if run.status != RunStatus.ACTIVE:
-            return it.stale(f"This {escape(run.playbook)} run is {run.status}.")
+            return it.stale(f"This {escape(it.title(run))} run is {run.status}.")
         it.check_run(run)
         with it.deps.one_at_a_time(run.account_id):
             it.session.refresh(run)
             if run.snoozed_until and run.snoozed_until.date() >= until.date():
                 return it.stale(
-                    f"{escape(run.playbook)} is already snoozed until {fmt.when(run.snoozed_until)}."
+                    f"{escape(it.title(run))} is already snoozed until {fmt.when(run.snoozed_until)}."
                 )
             engine.snooze_run(it.session, run_id=ident(run.id), until=until, actor=it.user,
                               source=SOURCE, clock=it.deps.clock)  # fmt: skip
             it.session.commit()
         it.refresh()
-        it.record(f"snoozed {escape(run.playbook)} for {days} days")
+        it.record(f"snoozed {escape(it.title(run))} for {days} days")
         return None
 
     @on(app, deps, ActionId.RUN_CLOSE)
@@ -182,7 +185,7 @@ def register(app: App, deps: SlackDeps) -> None:
         ):
             return
         it.refresh()
-        it.record(f"closed {escape(run.playbook)}")
+        it.record(f"closed {escape(it.title(run))}")
 
     @on(app, deps, ActionId.START_PLAYBOOK)
     def account_start(it: Interaction) -> None:
@@ -191,7 +194,8 @@ def register(app: App, deps: SlackDeps) -> None:
             return start_from(it, account, it.value.option)
         it.check_account(account)
         names = suggested_names(it.deps, it.session, account.account_id)
-        it.open_modal(views.start_modal(account.name, names, meta_for(it.value, it.origin)))
+        titles = {name: title_of(it.deps.library, name) for name in names}
+        it.open_modal(views.start_modal(account.name, names, meta_for(it.value, it.origin), titles))
         return None
 
     @on(app, deps, ActionId.ASSIGN_ACCOUNT)
@@ -247,7 +251,7 @@ def register(app: App, deps: SlackDeps) -> None:
         it.refresh()
         change = f" ({fmt.money(arr)} ARR)" if arr is not None else ""
         it.record(
-            f"logged outcome *{escape(kind.replace('_', ' '))}*{change} for {escape(run.playbook)}"
+            f"logged outcome *{escape(kind.replace('_', ' '))}*{change} for {escape(it.title(run))}"
         )
 
     @on_submit(app, deps, CallbackId.START_PLAYBOOK)

@@ -39,6 +39,11 @@ def step_value(step: PlaybookStep) -> ButtonValue:
     return ButtonValue(step_id=step.id, run_id=step.run_id)
 
 
+def step_number(step: PlaybookStep) -> int:
+    """The step's number as people read it: 1 for the first (positions are stored from 0)."""
+    return step.position + 1
+
+
 def step_status_line(step: PlaybookStep, tz: str | None = None) -> str | None:
     """ "✅ Done by <@U1> at 09:12" (or Skipped); None while the step is open."""
     if step.status not in STATUS_MARKS:
@@ -60,7 +65,7 @@ def step_summary(step: PlaybookStep, now: dt.datetime | None = None) -> str:
     due = f"due {step.due_at:%b %d}"
     if now is not None and step.status == StepStatus.OPEN and step.due_at < now:
         due = f"⏰ overdue since {step.due_at:%b %d}"
-    head = f"*{step.position}. {escape(step.title)}* · {step.kind} · {owner} · {due}"
+    head = f"*{step_number(step)}. {escape(step.title)}* · {step.kind} · {owner} · {due}"
     if step.status == StepStatus.OPEN and step.instructions:
         head += "\n" + escape(truncate(step.instructions, INSTRUCTIONS_PREVIEW))
     return truncate(head, MAX_SECTION_TEXT)

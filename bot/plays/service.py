@@ -42,11 +42,17 @@ def resolve_playbook(library: dict[str, Any], name: str) -> Any:
     by_lower = {key.lower(): key for key in library}
     if name.lower() in by_lower:
         return library[by_lower[name.lower()]]
+    by_title = {title_of(library, key).lower(): key for key in library}
+    if name.lower() in by_title:
+        return library[by_title[name.lower()]]
     close = difflib.get_close_matches(name.lower(), list(by_lower), n=1, cutoff=0.75)
     if close:
         return library[by_lower[close[0]]]
-    known = ", ".join(f"`{key}`" for key in sorted(library)) or "none loaded"
-    raise BadInput(f"No playbook named `{name}`. Known playbooks: {known}")
+    known = (
+        ", ".join(f"`{key}` ({escape(title_of(library, key))})" for key in sorted(library))
+        or "none loaded"
+    )
+    raise BadInput(f"No playbook named `{escape(name)}`. Known playbooks: {known}")
 
 
 def _active_run(session: Session, account_id: str, playbook: str) -> PlaybookRun | None:

@@ -5,7 +5,7 @@ modal that uses them; callback ids are in `bot.slack.ids.CallbackId`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -89,14 +89,23 @@ def outcome_modal(account_name: str, playbook: str, meta: ModalMetadata) -> dict
     return _view(CallbackId.LOG_OUTCOME, "Log outcome", "Log", blocks, meta)
 
 
-def start_modal(account_name: str, names: Sequence[str], meta: ModalMetadata) -> dict[str, Any]:
+def start_modal(
+    account_name: str,
+    names: Sequence[str],
+    meta: ModalMetadata,
+    titles: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """Choose a playbook: people read its title (`titles`), the option's value is its name."""
+    titles = titles or {}
     blocks = [
         InputBlock(
             block_id=PLAYBOOK[0],
             label=f"Playbook for {account_name}"[:2000],
             element=StaticSelectElement(
                 action_id=PLAYBOOK[1],
-                options=[Option(text=name[:75], value=name) for name in names[:100]],
+                options=[
+                    Option(text=(titles.get(name) or name)[:75], value=name) for name in names[:100]
+                ],
             ),
         )
     ]

@@ -51,6 +51,15 @@ def local_date(clock: Clock, tz: str) -> dt.date:
     return clock.now().replace(tzinfo=dt.UTC).astimezone(zoneinfo.ZoneInfo(tz)).date()
 
 
+def outside_data(runtime: Runtime, day: dt.date) -> str | None:
+    """One line when `day` is outside the imported data (`storage.data_range`), else None;
+    None too when no usage was imported (there is no range to hold the day to)."""
+    from storage.data_range import data_range, outside_range
+
+    span = data_range(runtime.engine)
+    return outside_range(day, span) if span is not None else None
+
+
 def _client(runtime: Runtime) -> Any:
     """The sender's WebClient when Slack is configured; None offline. A runtime may carry
     its own (`slack_client`: the replay's recording sink)."""
@@ -125,6 +134,10 @@ def triggers(runtime: Runtime, clock: Clock) -> dict[str, Any]:
     """Start the playbook runs whose triggers fire on today's scores."""
 
     as_of = local_date(clock, runtime.settings.timezone)
+    problem = outside_data(runtime, as_of)
+    if problem:
+        logger.warning("triggers job skipped: %s", problem)
+        return {"as_of": as_of.isoformat(), "skipped": problem}
     with Session(runtime.engine, expire_on_commit=False) as session:
         runs = evaluate_triggers(session, as_of=as_of, library=_library(runtime), clock=clock)
         session.commit()
@@ -152,6 +165,10 @@ def retrain(runtime: Runtime, clock: Clock) -> dict[str, Any]:
     """
 
     as_of = local_date(clock, runtime.settings.timezone)
+    problem = outside_data(runtime, as_of)
+    if problem:  # training past the data would learn the import's end as churn
+        logger.warning("retrain job skipped: %s", problem)
+        return {"as_of": as_of.isoformat(), "skipped": problem}
     try:
         report = train_and_promote(
             runtime.engine,
@@ -313,12 +330,18 @@ def digests(runtime: Runtime, clock: Clock) -> dict[str, Any]:
     settings = runtime.settings
     queued = 0
     due_count = 0
+    skipped: list[str] = []
     with Session(runtime.engine, expire_on_commit=False) as session:
         due = due_digest_owners(session, runtime, clock, client)
         session.commit()  # user lookups are cached even if nothing is due
         library = _library(runtime) if due else None
         for as_of, owners in sorted(due.items()):
             due_count += len(owners)
+            problem = outside_data(runtime, as_of)
+            if problem:  # yesterday's scores would read as today's
+                logger.warning("digests for %s not queued: %s", as_of, problem)
+                skipped.append(problem)
+                continue
             audience = load_audiences(session, settings, dict.fromkeys(owners, as_of))
             built = build_digests(
                 session,
@@ -337,6 +360,8 @@ def digests(runtime: Runtime, clock: Clock) -> dict[str, Any]:
             session.commit()
             queued += len(rows)
     detail: dict[str, Any] = {"due": due_count, "queued": queued}
+    if skipped:
+        detail["skipped"] = "; ".join(dict.fromkeys(skipped))
     detail.update(_deliver(runtime, clock, client))
     return detail
 

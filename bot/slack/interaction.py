@@ -21,6 +21,7 @@ from sqlmodel import Session
 from bot.slack import rerender
 from bot.slack.deps import SlackDeps
 from bot.slack.errors import UnknownAccount
+from bot.slack.format import escape
 from bot.slack.identity import email_for_user
 from bot.slack.ids import ActionId, ButtonValue, CallbackId
 from bot.slack.middleware import ModalMetadata, Origin, parse_button
@@ -35,6 +36,16 @@ SOURCE = Source.SLACK  # the audit log's source for every change made from Slack
 
 def ack_now(ack: Ack) -> None:
     ack()
+
+
+def missing_account(account_id: str | None) -> str:
+    """What a person reads when a button names an account that is gone (or names none)."""
+    if not account_id:
+        return "This button no longer points at an account. Use `/cs account <name>` to find it."
+    return (
+        f"Account `{escape(account_id)}` is no longer in csbot (deleted or renamed at import). "
+        "Use `/cs account <name>` to find it."
+    )
 
 
 def button_of(context: BoltContext, body: dict[str, Any]) -> tuple[ButtonValue, Origin]:
@@ -86,9 +97,10 @@ class Interaction:
 
     # -- what was clicked ----------------------------------------------------------------------
     def account(self) -> Account:
-        account = self.session.get(Account, self.value.account_id or "")
+        account_id = self.value.account_id
+        account = self.session.get(Account, account_id) if account_id else None
         if account is None:
-            raise UnknownAccount(f"Account `{self.value.account_id}` no longer exists.")
+            raise UnknownAccount(missing_account(account_id))
         return account
 
     def run(self) -> PlaybookRun:
@@ -103,6 +115,11 @@ class Interaction:
             raise NotFound(f"step {self.value.step_id} no longer exists")
         return step
 
+    def title(self, run: PlaybookRun) -> str:
+        """The run's playbook as people know it: its title, not its file name."""
+        playbook = self.deps.library.get(run.playbook)
+        return getattr(playbook, "title", None) or run.playbook.replace("_", " ")
+
     # -- may they -------------------------------------------------------------------------------
     def check_account(self, account: Account) -> None:
         self.deps.policy.check(
@@ -112,7 +129,7 @@ class Interaction:
     def check_run(self, run: PlaybookRun, step: PlaybookStep | None = None) -> None:
         account = self.session.get(Account, run.account_id)
         owners = [account.owner if account else None, run.owner, step.owner if step else None]
-        what = f"{run.playbook} on {account.name if account else run.account_id}"
+        what = f"{self.title(run)} on {account.name if account else run.account_id}"
         self.deps.policy.check(user_id=self.user, email=self.email, owners=owners, what=what)
 
     # -- changing -----------------------------------------------------------------------------

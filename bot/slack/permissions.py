@@ -14,6 +14,7 @@ from pathlib import Path
 
 from bot.settings import Settings
 from bot.slack.errors import PermissionDenied
+from bot.slack.format import escape
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,8 @@ class Policy:
         if not self.may_change(user_id=user_id, email=email, owners=named):
             who = ", ".join(sorted(set(named))) or "nobody yet"
             raise PermissionDenied(
-                f"Only the owner of {what} ({who}), their manager or a csbot admin can change it."
+                f"Only the owner of {escape(what)} ({escape(who)}), their manager or a csbot "
+                "admin can change it."
             )
 
 
