@@ -277,6 +277,8 @@ class FakeSlack:
         for call in self.calls_to("files.completeUploadExternal"):
             files = call.args.get("files")
             for item in json.loads(files) if isinstance(files, str) else files or []:
+                if item["id"] not in self.uploads:
+                    continue  # refused: never uploaded
                 name, _length = self._announced[item["id"]]
                 shared.append({
                     "id": item["id"], "title": item.get("title"), "filename": name,
