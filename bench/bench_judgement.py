@@ -64,7 +64,10 @@ HORIZON = 90
 EVERY = 14
 RETRAIN = 28
 DIGEST_SIZE = 5
-SCORERS = ("rules", "model", "usage_only", "peer")
+SCORERS = ("rules", "health", "model", "usage_only", "peer")
+#: The share of alerts that should really churn (`CSBOT_ALERT_PRECISION`'s default): the
+#: peer's own line is chosen for it as the model's is.
+PRECISION = 0.5
 
 #: Where modelling recipes may be chosen. Everything else the bench runs is untouched.
 DEV = frozenset(
@@ -197,8 +200,11 @@ class Replay:
     days: np.ndarray
     frames: list[Any]
     health: list[np.ndarray]
-    thresholds: dict[str, float]
+    thresholds: dict[str, Any]  # a line, or one per row (the retrain's of that day)
     notes: list[str] = field(default_factory=list)
+    #: Per evaluation day: (at-risk line, critical line, model alert line) as the latest
+    #: retrain chose them (None: the configured fallback).
+    lines: dict[int, tuple[float | None, float | None, float | None]] = field(default_factory=dict)
 
 
 class RecordingRules:
@@ -234,7 +240,7 @@ def run_replay(engine: Any) -> Replay:
     neutral = float(resolve_config(None).bands.neutral)
     thresholds = {"rules": 1.0 - neutral / 100.0 + 1e-9}
     notes = []
-    for row in ("model", "usage_only"):
+    for row in ("model", "usage_only", "learned_health"):
         own = (result.metrics.get(row) or {}).get("threshold")
         thresholds[row] = float(own) if own is not None else float(cfg.alert_threshold)
     notes += sorted(
@@ -245,9 +251,35 @@ def run_replay(engine: Any) -> Replay:
             if isinstance(info.get(row), dict) and info[row].get("note")
         }
     )
+    lines: dict[int, tuple[float | None, float | None, float | None]] = {}
+    retrains = sorted(result.retrains, key=lambda info: info["date"])
+    for day in sorted({int(d) for d in days.tolist()}):
+        latest = [r for r in retrains if dt.date.fromisoformat(r["date"]).toordinal() <= day]
+        if not latest:
+            continue
+        health_info = latest[-1].get("health") or {}
+        model_info = latest[-1].get("model") or {}
+        lines[day] = (
+            health_info.get("at_risk_line"),
+            health_info.get("critical_line"),
+            model_info.get("alert_threshold"),
+        )
+    scores = {row: np.asarray(result.scores[row], dtype=np.float64) for row in result.scores}
+    scores["health"] = scores.pop("learned_health")
+    thresholds.pop("learned_health")
+    # Per row, the line the product used that day (what `csbot train` chose at the latest
+    # retrain): health at its at-risk line, the model at its alert threshold.
+    chosen = [lines.get(int(d), (None,) * 3)[0] for d in days.tolist()]
+    at_risk = np.array([neutral if c is None else float(c) for c in chosen], dtype=np.float64)
+    thresholds["health"] = np.nextafter(1.0 - at_risk / 100.0, np.inf)
+    alert = [lines.get(int(d), (None,) * 3)[2] for d in days.tolist()]
+    thresholds["model"] = np.array(
+        [cfg.alert_threshold if a is None else float(a) for a in alert], dtype=np.float64
+    )
     return Replay(
+        lines=lines,
         y=y,
-        scores={row: np.asarray(result.scores[row], dtype=np.float64) for row in result.scores},
+        scores=scores,
         accounts=accounts,
         days=days,
         frames=frames,
@@ -383,11 +415,40 @@ def _ordinal(value: Any) -> int:
     return value.toordinal()
 
 
-def peer_scores(book: RawBook, accounts: np.ndarray, days: np.ndarray) -> tuple[np.ndarray, str]:
-    """Gradient boosting on the hand-made features, retrained every RETRAIN days on the
-    snapshots whose outcome was known by then; scores the backtest's own rows."""
+def _peer_model() -> Any:
     from sklearn.ensemble import HistGradientBoostingClassifier
 
+    return HistGradientBoostingClassifier(
+        max_iter=150,
+        learning_rate=0.05,
+        max_leaf_nodes=15,
+        min_samples_leaf=40,
+        random_state=0,
+    )
+
+
+def peer_line(x: np.ndarray, y: np.ndarray, groups: np.ndarray) -> float | None:
+    """The peer's own alert line, chosen as the product chooses the model's: on
+    predictions it did not fit (2-fold, grouped by account), the most permissive line with
+    PRECISION (None: no line reaches it)."""
+    from sklearn.model_selection import GroupKFold
+
+    from scoring.churn.thresholds import threshold_for_precision
+
+    held = np.full(y.size, np.nan)
+    for fit, out in GroupKFold(n_splits=2).split(x, y, groups):
+        if not (5 <= y[fit].sum() < fit.size):
+            return None
+        held[out] = _peer_model().fit(x[fit], y[fit]).predict_proba(x[out])[:, 1]
+    return threshold_for_precision(y, held, PRECISION)
+
+
+def peer_scores(
+    book: RawBook, accounts: np.ndarray, days: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, str]:
+    """Gradient boosting on the hand-made features, retrained every RETRAIN days on the
+    snapshots whose outcome was known by then; scores the backtest's own rows, and the
+    line of each row (the peer's own, chosen at each retrain; 0.5 when none is reached)."""
     eval_days = sorted(set(days.tolist()))
     grid = list(range(book.first_day + 90, eval_days[-1] - HORIZON + 1, EVERY))
     cache: dict[int, np.ndarray] = {}
@@ -397,7 +458,7 @@ def peer_scores(book: RawBook, accounts: np.ndarray, days: np.ndarray) -> tuple[
             cache[day] = book.features(day)
         return cache[day]
 
-    def labelled(day: int) -> tuple[np.ndarray, np.ndarray]:
+    def labelled(day: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         alive = np.flatnonzero(book.live(day))
         labels = np.array(
             [
@@ -405,12 +466,14 @@ def peer_scores(book: RawBook, accounts: np.ndarray, days: np.ndarray) -> tuple[
                 for i in alive
             ]
         )
-        return feats(day)[alive], labels
+        return feats(day)[alive], labels, alive
 
     out = np.full(days.size, np.nan)
+    lines = np.full(days.size, 0.5)
     model: Any = None
     keep = np.ones(11, dtype=bool)
     base = 0.0
+    line: float | None = None
     last = None
     note = ""
     for day in eval_days:
@@ -421,26 +484,23 @@ def peer_scores(book: RawBook, accounts: np.ndarray, days: np.ndarray) -> tuple[
             if parts:
                 x = np.vstack([p[0] for p in parts])
                 y = np.concatenate([p[1] for p in parts])
+                groups = np.concatenate([p[2] for p in parts])
             else:
-                x, y = np.empty((0, 11)), np.empty(0)
+                x, y, groups = np.empty((0, 11)), np.empty(0), np.empty(0)
             if y.size and 5 <= y.sum() < y.size:
                 # a source the book lacks (no surveys, no invoices) is an all-empty column
                 keep = ~np.all(np.isnan(x), axis=0)
-                model = HistGradientBoostingClassifier(
-                    max_iter=150,
-                    learning_rate=0.05,
-                    max_leaf_nodes=15,
-                    min_samples_leaf=40,
-                    random_state=0,
-                ).fit(x[:, keep], y)
+                model = _peer_model().fit(x[:, keep], y)
+                line = peer_line(x[:, keep], y, groups)
             else:
-                model, base = None, float(y.mean()) if y.size else 0.0
+                model, base, line = None, float(y.mean()) if y.size else 0.0, None
                 note = "peer: too few churned rows at some retrains (predicted the base rate)"
         rows = np.flatnonzero(days == day)
         index = np.array([book.index[a] for a in accounts[rows]])
         x = feats(day)[index]
         out[rows] = model.predict_proba(x[:, keep])[:, 1] if model is not None else base
-    return out, note
+        lines[rows] = 0.5 if line is None else line
+    return out, lines, note
 
 
 # ---------------------------------------------------------------- the digest, replayed
@@ -462,25 +522,30 @@ class Facts:
 
 
 def replay_digests(replay: Replay) -> list[tuple[str, int]]:
-    """(account, day) of every digest entry: on each evaluation date, the ranking csbot's
-    digest uses (`scoring.attention` where it exists, else `bot.digest.ranking`), top
-    DIGEST_SIZE per CSM, from the rules' health and the backtest model's churn risk."""
-    try:
-        from scoring.attention import rank_attention  # type: ignore[import-not-found]
-    except ImportError:
-        from bot.digest.ranking import rank_attention
+    """(account, day) of every digest entry: on each evaluation date, csbot's one attention
+    ranking (`scoring.attention.rank_attention`), top DIGEST_SIZE per CSM, from the health
+    the product would use that day (learned or the YAML's, `health` row) in the bands at
+    the lines the latest retrain chose, and the backtest model's churn risk at its line."""
+    from scoring.attention import AttentionSettings, rank_attention
     from scoring.bands import health_band
+    from scoring.learned_health import lines_to_bands
     from scoring.service import resolve_config
 
     config = resolve_config(None)
     entries: list[tuple[str, int]] = []
     health_by_day: dict[int, dict[str, float]] = {}
     offset = 0
-    for frame, health in zip(replay.frames, replay.health, strict=True):
+    for frame in replay.frames:
         day = frame.as_of.toordinal()
         n = len(frame.account_ids)
         risk = replay.scores["model"][offset : offset + n]
+        health = 100.0 * (1.0 - replay.scores["health"][offset : offset + n])
         offset += n
+        at_risk, critical, alert = replay.lines.get(day, (None, None, None))
+        bands = lines_to_bands(config.bands, at_risk, critical)
+        knobs = AttentionSettings(
+            per_csm=DIGEST_SIZE, alert_threshold=0.5 if alert is None else float(alert)
+        )
         current = dict(zip(frame.account_ids, health.tolist(), strict=True))
         health_by_day[day] = current
         earlier = health_by_day.get(day - 28, {})
@@ -495,7 +560,7 @@ def replay_digests(replay: Replay) -> list[tuple[str, int]]:
                     account_id=account,
                     as_of=frame.as_of,
                     health=current[account],
-                    band=health_band(current[account], config.bands),
+                    band=health_band(current[account], bands),
                     health_delta_30d=delta,
                     direction="falling"
                     if delta is not None and delta <= config.trend.falling_30d
@@ -511,7 +576,7 @@ def replay_digests(replay: Replay) -> list[tuple[str, int]]:
         for fact, owner in zip(facts, owners, strict=True):
             by_owner[owner or ""].append(fact)
         for group in by_owner.values():
-            ranked = rank_attention(group, frame.as_of)
+            ranked = rank_attention(group, frame.as_of, knobs)
             entries += [(row[0].account_id, day) for row in ranked[:DIGEST_SIZE]]
     return entries
 
@@ -536,9 +601,9 @@ def judge_source(
     out = SourceResult(source)
     replay = run_replay(engine)
     book = RawBook(engine)
-    peer, note = peer_scores(book, replay.accounts, replay.days)
+    peer, peer_lines, note = peer_scores(book, replay.accounts, replay.days)
     replay.scores["peer"] = peer
-    replay.thresholds["peer"] = replay.thresholds["model"]
+    replay.thresholds["peer"] = peer_lines
     out.notes += replay.notes + ([note] if note else [])
     y, accounts, days = replay.y, replay.accounts, replay.days
     churn_next = np.array(
@@ -566,7 +631,7 @@ def judge_source(
             "lead": median_lead_days(
                 accounts, days, s, churn_next, replay.thresholds[row], HORIZON
             ),
-            "ece": None if row == "rules" else expected_calibration_error(y, s),
+            "ece": None if row in ("rules", "health") else expected_calibration_error(y, s),
             "alerts_per_date": float(flagged.sum()) / max(1, len(set(days.tolist()))),
         }
     n_dates = len(set(days.tolist()))

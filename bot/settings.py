@@ -7,20 +7,25 @@ threshold), so they stay testable without an environment.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import zoneinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.hours import parse_days, parse_span
+from scoring.churn.config import TrainingConfig
+from storage.db import DatabaseUrlError, normalise_url
 from storage.enums import Delivery
 
 if TYPE_CHECKING:
     from playbooks.prep.writer import WriterConfig
-    from scoring.churn.config import TrainingConfig
 
 DEFAULT_DATABASE_URL = "sqlite:///csbot.db"
+
+logger = logging.getLogger("csbot.settings")
 
 
 class Settings(BaseSettings):
@@ -115,8 +120,10 @@ class Settings(BaseSettings):
     learned_health_min_churned: Annotated[int, Field(ge=1)] = Field(
         20, description="Churned accounts in history needed before health weights are learned"
     )
-    attention_per_csm: Annotated[int, Field(ge=1)] = Field(
-        5, description="Accounts each CSM's attention list selects per day"
+    attention_per_csm: Annotated[int, Field(ge=1, le=8)] | None = Field(
+        None,
+        description="Deprecated alias of CSBOT_DIGEST_SIZE (used, with a warning, when "
+        "CSBOT_DIGEST_SIZE is not set)",
     )
     writer_url: str | None = Field(
         None, description="OpenAI-compatible base URL that rewrites drafts (off without it)"
@@ -172,6 +179,29 @@ class Settings(BaseSettings):
         1_000_000, description="Largest Slack request body accepted (413 beyond, before reading)"
     )
 
+    @model_validator(mode="after")
+    def _digest_size_alias(self) -> Settings:
+        """CSBOT_DIGEST_SIZE is the one digest-size setting; the older
+        CSBOT_ATTENTION_PER_CSM still works where it is the only one set."""
+        if self.attention_per_csm is None:
+            return self
+        if "digest_size" in self.model_fields_set:
+            if self.digest_size != self.attention_per_csm:
+                logger.warning(
+                    "CSBOT_ATTENTION_PER_CSM is deprecated and ignored: CSBOT_DIGEST_SIZE=%d "
+                    "sets the digest size",
+                    self.digest_size,
+                )
+            else:
+                logger.warning("CSBOT_ATTENTION_PER_CSM is deprecated: CSBOT_DIGEST_SIZE is enough")
+        else:
+            logger.warning(
+                "CSBOT_ATTENTION_PER_CSM is deprecated: use CSBOT_DIGEST_SIZE=%d instead",
+                self.attention_per_csm,
+            )
+            self.digest_size = self.attention_per_csm
+        return self
+
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
@@ -191,16 +221,12 @@ class Settings(BaseSettings):
     @field_validator("quiet_hours")
     @classmethod
     def _quiet_hours(cls, value: str) -> str:
-        from bot.hours import parse_span
-
         parse_span(value)
         return value
 
     @field_validator("digest_days")
     @classmethod
     def _digest_days(cls, value: str) -> str:
-        from bot.hours import parse_days
-
         parse_days(value)
         return value
 
@@ -222,7 +248,6 @@ class Settings(BaseSettings):
     @classmethod
     def _database_url(cls, value: str) -> str:
         """`postgres://…` becomes `postgresql+psycopg://…`; other schemes are refused here."""
-        from storage.db import DatabaseUrlError, normalise_url
 
         try:
             return normalise_url(value).render_as_string(hide_password=False)
@@ -243,8 +268,6 @@ class Settings(BaseSettings):
         """The churn `TrainingConfig` these settings ask for (CSBOT_CHURN_HORIZON_DAYS and
         CSBOT_RISK_ALERT_THRESHOLD), shared by `csbot train`, `csbot backtest` and the
         weekly retrain job."""
-        from scoring.churn.config import TrainingConfig
-
         return TrainingConfig(
             horizon_days=horizon_days or self.churn_horizon_days,
             alert_threshold=self.risk_alert_threshold,
@@ -256,6 +279,7 @@ class Settings(BaseSettings):
 
     def writer_config(self) -> WriterConfig:
         """The draft writer's settings (CSBOT_WRITER_*); templates only without a URL."""
+        # deferred: the writer's package (httpx, the prep facts) loads only when drafts are made
         from playbooks.prep.writer import WriterConfig
 
         return WriterConfig(

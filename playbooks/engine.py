@@ -23,15 +23,16 @@ from sqlalchemy import exists, or_, select, update
 from sqlmodel import Session, col
 
 from playbooks.account_context import AccountContext
-from playbooks.audit import SYSTEM_ACTOR, audit, check_source
+from playbooks.audit import check_source
 from playbooks.errors import InvalidTransition, NotFound, PlaybookError
 from playbooks.escalation import Escalation, escalate_overdue
 from playbooks.evaluate import evaluate_triggers
 from playbooks.materialise import RunRequest, create_runs
 from playbooks.model import Playbook
 from scoring.churn.feedback import record_feedback
+from storage.audit import SYSTEM_ACTOR, audit
 from storage.clock import Clock
-from storage.enums import OutcomeKind
+from storage.enums import OutcomeKind, RunStatus, StepStatus
 from storage.models import (
     Account,
     AccountScore,
@@ -119,7 +120,7 @@ def run_steps(session: Session, run_id: int) -> list[PlaybookStep]:
 
 
 def _require_active(run: PlaybookRun, doing: str) -> None:
-    if run.status != "active":
+    if run.status != RunStatus.ACTIVE:
         raise InvalidTransition(
             f"cannot {doing}: run {run.id} ({run.playbook} for {run.account_id}) is already "
             f"{run.status} (at {_when(run.closed_at)})"
@@ -164,7 +165,7 @@ def start_run(
         select(PlaybookRun).where(
             col(PlaybookRun.account_id) == account_id,
             col(PlaybookRun.playbook) == playbook.name,
-            col(PlaybookRun.status) == "active",
+            col(PlaybookRun.status) == RunStatus.ACTIVE,
         )
     ).first()
     if active is not None:
@@ -218,7 +219,7 @@ def advance_step(
     now = clock.now()
     moved = session.execute(
         update(PlaybookStep)
-        .where(col(PlaybookStep.id) == step_id, col(PlaybookStep.status) == "open")
+        .where(col(PlaybookStep.id) == step_id, col(PlaybookStep.status) == StepStatus.OPEN)
         .values(status=status, done_at=now, done_by=actor, note=note)
         .execution_options(synchronize_session="fetch")
     )
@@ -246,11 +247,13 @@ def _complete_if_finished(
     session: Session, run: PlaybookRun, *, actor: str, source: str, clock: Clock
 ) -> None:
     still_open = exists().where(
-        col(PlaybookStep.run_id) == run.id, col(PlaybookStep.status) == "open"
+        col(PlaybookStep.run_id) == run.id, col(PlaybookStep.status) == StepStatus.OPEN
     )
     completed = session.execute(
         update(PlaybookRun)
-        .where(col(PlaybookRun.id) == run.id, col(PlaybookRun.status) == "active", ~still_open)
+        .where(
+            col(PlaybookRun.id) == run.id, col(PlaybookRun.status) == RunStatus.ACTIVE, ~still_open
+        )
         .values(status="completed", closed_at=clock.now(), version=col(PlaybookRun.version) + 1)
         .execution_options(synchronize_session="fetch")
     )
@@ -289,7 +292,7 @@ def assign(
         previous = step.owner
         moved = session.execute(
             update(PlaybookStep)
-            .where(col(PlaybookStep.id) == step_id, col(PlaybookStep.status) == "open")
+            .where(col(PlaybookStep.id) == step_id, col(PlaybookStep.status) == StepStatus.OPEN)
             .values(owner=owner)
             .execution_options(synchronize_session="fetch")
         )
@@ -315,7 +318,7 @@ def assign(
     previous = run.owner
     moved = session.execute(
         update(PlaybookRun)
-        .where(col(PlaybookRun.id) == run_id, col(PlaybookRun.status) == "active")
+        .where(col(PlaybookRun.id) == run_id, col(PlaybookRun.status) == RunStatus.ACTIVE)
         .values(owner=owner, version=col(PlaybookRun.version) + 1)
         .execution_options(synchronize_session="fetch")
     )
@@ -326,7 +329,7 @@ def assign(
         update(PlaybookStep)
         .where(
             col(PlaybookStep.run_id) == run_id,
-            col(PlaybookStep.status) == "open",
+            col(PlaybookStep.status) == StepStatus.OPEN,
             col(PlaybookStep.owner_role) == "csm",
             or_(col(PlaybookStep.owner).is_(None), col(PlaybookStep.owner) == previous),
         )
@@ -456,8 +459,8 @@ def open_steps_for(session: Session, owner: str) -> list[tuple[PlaybookStep, Pla
         select(PlaybookStep, PlaybookRun)
         .join(PlaybookRun, col(PlaybookRun.id) == col(PlaybookStep.run_id))
         .where(
-            col(PlaybookStep.status) == "open",
-            col(PlaybookRun.status) == "active",
+            col(PlaybookStep.status) == StepStatus.OPEN,
+            col(PlaybookRun.status) == RunStatus.ACTIVE,
             or_(
                 col(PlaybookStep.owner) == owner,
                 (col(PlaybookStep.owner).is_(None)) & (col(PlaybookRun.owner) == owner),
@@ -470,7 +473,7 @@ def open_steps_for(session: Session, owner: str) -> list[tuple[PlaybookStep, Pla
 
 
 def active_runs(session: Session, account_ids: Sequence[str] | None = None) -> list[PlaybookRun]:
-    query = select(PlaybookRun).where(col(PlaybookRun.status) == "active")
+    query = select(PlaybookRun).where(col(PlaybookRun.status) == RunStatus.ACTIVE)
     if account_ids is not None:
         query = query.where(col(PlaybookRun.account_id).in_(list(account_ids)))
     return list(session.scalars(query.order_by(col(PlaybookRun.started_at))))
@@ -482,7 +485,7 @@ def _update_active_run(session: Session, run_id: int, what: str, **values: Any) 
     run = get_run(session, run_id)
     moved = session.execute(
         update(PlaybookRun)
-        .where(col(PlaybookRun.id) == run_id, col(PlaybookRun.status) == "active")
+        .where(col(PlaybookRun.id) == run_id, col(PlaybookRun.status) == RunStatus.ACTIVE)
         .values(**values, version=col(PlaybookRun.version) + 1)
         .execution_options(synchronize_session="fetch")
     )

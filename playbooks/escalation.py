@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from sqlalchemy import or_, select, update
 from sqlmodel import Session, col
 
-from playbooks.audit import SYSTEM_ACTOR, audit
 from playbooks.model import ROLE_TIER, TIERS
+from storage.audit import SYSTEM_ACTOR, audit
 from storage.clock import Clock
-from storage.enums import Source
+from storage.enums import RunStatus, Source, StepStatus
 from storage.models import PlaybookRun, PlaybookStep
 
 TOP_TIER = len(TIERS) - 1
@@ -62,8 +62,8 @@ def escalate_overdue(session: Session, *, clock: Clock, grace_hours: float) -> l
         select(PlaybookStep, PlaybookRun)
         .join(PlaybookRun, col(PlaybookRun.id) == col(PlaybookStep.run_id))
         .where(
-            col(PlaybookStep.status) == "open",
-            col(PlaybookRun.status) == "active",
+            col(PlaybookStep.status) == StepStatus.OPEN,
+            col(PlaybookRun.status) == RunStatus.ACTIVE,
             col(PlaybookStep.escalation_tier) < TOP_TIER,
             col(PlaybookStep.due_at) <= now - grace,
             or_(
@@ -85,7 +85,7 @@ def escalate_overdue(session: Session, *, clock: Clock, grace_hours: float) -> l
             update(PlaybookStep)
             .where(
                 col(PlaybookStep.id) == step.id,
-                col(PlaybookStep.status) == "open",
+                col(PlaybookStep.status) == StepStatus.OPEN,
                 col(PlaybookStep.escalation_tier) == current,
             )
             .values(escalation_tier=target, escalated_at=now)

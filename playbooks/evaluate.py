@@ -11,12 +11,12 @@ from sqlalchemy import case, func, select
 from sqlmodel import Session, col
 
 from playbooks.account_context import AccountContext
-from playbooks.audit import SYSTEM_ACTOR
 from playbooks.context_loader import load_contexts
 from playbooks.materialise import RunRequest, create_runs
 from playbooks.model import Playbook
+from storage.audit import SYSTEM_ACTOR
 from storage.clock import Clock
-from storage.enums import Source
+from storage.enums import RunStatus, Source
 from storage.models import Account, PlaybookRun
 
 log = logging.getLogger(__name__)
@@ -43,7 +43,7 @@ def run_history(session: Session, names: list[str]) -> dict[tuple[str, str], Run
         select(
             col(PlaybookRun.account_id),
             col(PlaybookRun.playbook),
-            func.max(case((col(PlaybookRun.status) == "active", 1), else_=0)),
+            func.max(case((col(PlaybookRun.status) == RunStatus.ACTIVE, 1), else_=0)),
             func.max(ended),
         )
         .where(col(PlaybookRun.playbook).in_(names))

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from playbooks.conditions import Condition
+from playbooks.conditions import Condition, HealthFell
 from playbooks.templates import template_problems
 
 Stage = Literal["crawl", "walk", "run"]
@@ -93,7 +93,6 @@ class Playbook(_Strict):
 
     def health_windows(self) -> set[int]:
         """Look-back windows (days) the trigger's `health_fell` conditions need."""
-        from playbooks.conditions import HealthFell
 
         if self.trigger is None:
             return set()

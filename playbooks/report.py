@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, field
 from sqlalchemy import func, or_, select
 from sqlmodel import Session, col
 
-from storage.enums import OutcomeKind
+from storage.enums import OutcomeKind, RunStatus
 from storage.models import AccountScore, LifecycleEvent, Outcome, PlaybookRun
 
 RETAINED = (OutcomeKind.SAVED, OutcomeKind.RENEWED, OutcomeKind.EXPANDED, OutcomeKind.CONTRACTED)
@@ -124,7 +124,7 @@ def _result(
     durations = [
         (run.closed_at - run.started_at).total_seconds() / 86400
         for run in runs
-        if run.status == "completed" and run.closed_at is not None
+        if run.status == RunStatus.COMPLETED and run.closed_at is not None
     ]
     result = PlaybookResult(
         playbook=name,

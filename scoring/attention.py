@@ -15,11 +15,12 @@ Value of a CSM's attention to an account, in dollars of ARR:
 The churn probability is the model's when one is active, else a proxy read off health:
 `health_risk_scale` × (80 − health) / 80, clipped to 0..1 (0 for a healthy account). An account is
 *eligible* only with a reason today (`why_today`): churn risk at or above the alert
-threshold, health in an at-risk band, falling fast, critical stakeholder coverage, a
+threshold ("high churn risk") or at or above a third of it ("elevated churn risk", so the
+model's risk surfaces before it crosses the line), health in an at-risk band, falling fast, critical stakeholder coverage, a
 renewal inside the window while its risk is at least half the alert threshold, or an
 expansion score worth a conversation on a healthy account. Low risk and no other reason:
 never listed, however large the ARR. Each CSM gets at most `per_csm` entries a day
-(`CSBOT_ATTENTION_PER_CSM`, 5).
+(`CSBOT_DIGEST_SIZE`, 5).
 
 Where health and churn risk disagree strongly (health not at risk while churn risk is at
 least 50% and the alert threshold, or health critical while churn risk is under 10% and a
@@ -27,9 +28,11 @@ third of the threshold),
 the entry's `disagreement` is one line that says why: the model's top reason.
 
 Callers: `scoring.service` stores `value` as `AccountScore.attention`; `csbot digest
---format json` prints `rank_attention`'s entries. The bot's digest, App Home, `/cs risk`,
-alerts and "See all" rank through `bot.accounts.attention.rank_accounts`, which applies
-`why_today` and `attention_parts`; the `why` keys match `bot.accounts.ranking`'s labels.
+--format json` prints `select_attention`'s entries. Every ordering goes through
+`rank_attention`: `select_attention` (the JSON) calls it per owner, and the bot's digest,
+App Home, `/cs risk`, alerts and "See all" call it through
+`bot.accounts.attention.rank_accounts`; the `why` keys match `bot.digests.model.WHY_LABELS`
+(tests/test_one_ranking.py pins every surface to it).
 """
 
 from __future__ import annotations
@@ -61,6 +64,7 @@ class AttentionSettings:
     expansion_share: float = 0.2  # ARR share a successful expansion conversation is worth
     health_risk_scale: float = 0.5  # health → risk proxy when no model is active
     healthy_line: float = 80.0  # the proxy is 0 at or above this health
+    elevated_share: float = 1 / 3  # "elevated churn risk" from this share of the alert line
 
 
 @dataclass
@@ -159,6 +163,8 @@ def why_today(record: Any, as_of: dt.date, settings: AttentionSettings) -> list[
         why.append("falling_fast")
     if risk is not None and risk >= settings.alert_threshold:
         why.append("high_churn_risk")
+    elif risk is not None and risk >= settings.alert_threshold * settings.elevated_share:
+        why.append("elevated_churn_risk")
     if _get(record, "stakeholder_band") == StakeholderBand.CRITICAL:
         why.append("stakeholder_critical")
     days = _days_to_renewal(record, as_of)
@@ -233,6 +239,14 @@ def _sentences(
     return lines
 
 
+def why_sentences(
+    record: Any, why: Iterable[str], as_of: dt.date, settings: AttentionSettings | None = None
+) -> list[str]:
+    """One plain line per reason the ranking gave (as the digest's entries say them)."""
+    settings = settings or AttentionSettings()
+    return _sentences(record, list(why), as_of, attention_parts(record, as_of, settings))
+
+
 def rank_attention(
     records: Iterable[Any], as_of: dt.date, settings: AttentionSettings | None = None
 ) -> list[tuple[Any, float, tuple[str, ...]]]:
@@ -256,15 +270,17 @@ def select_attention(
     as_of: dt.date,
     settings: AttentionSettings | None = None,
 ) -> dict[str | None, list[AttentionEntry]]:
-    """Each owner's selected accounts, most valuable first, at most `per_csm` each.
-
-    Only accounts with a reason today are eligible; ties break on the account id."""
+    """Each owner's selected accounts in `rank_attention`'s order (most valuable first,
+    ties on the account id), at most `per_csm` each; only accounts with a reason today."""
     settings = settings or AttentionSettings()
-    by_owner: dict[str | None, list[tuple[float, str, AttentionEntry]]] = {}
+    groups: dict[str | None, list[Any]] = {}
     for record in records:
-        why = why_today(record, as_of, settings)
-        if not why:
-            continue
+        groups.setdefault(_get(record, "owner"), []).append(record)
+    by_owner: dict[str | None, list[tuple[float, str, AttentionEntry]]] = {}
+    for record, _value, keys in (
+        row for group in groups.values() for row in rank_attention(group, as_of, settings)
+    ):
+        why = list(keys)
         parts = attention_parts(record, as_of, settings)
         account_id = str(_get(record, "account_id"))
         renewal = _get(record, "renewal_date")
@@ -290,7 +306,6 @@ def select_attention(
         by_owner.setdefault(entry.owner, []).append((-parts[0], account_id, entry))
     out: dict[str | None, list[AttentionEntry]] = {}
     for owner, items in sorted(by_owner.items(), key=lambda kv: str(kv[0])):
-        items.sort(key=lambda item: (item[0], item[1]))
         chosen = [entry for _, _, entry in items[: settings.per_csm]]
         for rank, entry in enumerate(chosen, start=1):
             entry.rank = rank

@@ -22,7 +22,7 @@ import numpy as np
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from scoring.churn.thresholds import health_line_for_precision
+from scoring.churn.thresholds import capped_line, health_line_for_precision
 from scoring.config import Bands, ScoringConfig
 from scoring.health import HealthResult, frame_health, health_scores
 from scoring.learned_health import LearnedHealth, fit_with_validation, lines_to_bands
@@ -88,6 +88,12 @@ def choose_health(
         health_line_for_precision(y, default, critical_precision) if critical_precision else None
     )
     note = f"YAML weights: {churned} churned account(s) in history, {min_churned} needed to learn"
+    if at_risk_precision and at_risk is None:
+        # No line reaches the precision: the fallback may not flag more than churn does.
+        at_risk = capped_line(None, config.bands.neutral, y, default)
+        critical = critical or capped_line(None, config.bands.at_risk, y, default, 0.5)
+        if at_risk is not None:
+            note += f"; at-risk line lowered to {at_risk:.1f} to flag no more than churn"
     return HealthChoice("rules", None, at_risk, critical, churned, note)
 
 
@@ -100,7 +106,8 @@ def health_with(choice: HealthChoice | None, frame: Any, config: ScoringConfig) 
     if choice is None or choice.learned is None:
         return frame_health(frame, config)
     columns = {name: frame.column(name) for name in choice.learned.signals if name in frame.names}
-    return choice.learned.scores(columns, len(frame.account_ids))
+    n = len(frame.account_ids)
+    return choice.learned.scores(columns, n, frame.extras.get("segment", [None] * n), config)
 
 
 def bands_with(choice: HealthChoice | None, config: ScoringConfig) -> Bands:

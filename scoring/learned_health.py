@@ -18,7 +18,15 @@ neutral 0.5, the exact counterpart of dropping them from the logistic sum.
 Held-out quality comes from account-grouped cross-validation (`fit_with_validation`):
 shapes and weights are refitted without each fold's accounts and score them; the at-risk
 and critical lines are chosen on those held-out health values for the team's precisions
-(`scoring.churn.thresholds.health_line_for_precision`), falling back to the YAML's 60/40.
+(`scoring.churn.thresholds.health_line_for_precision`), falling back to the YAML's 60/40,
+lowered where 60 would flag more accounts than churn (`thresholds.capped_line`).
+
+Segment overrides still apply, as they do to the rules' health: a segment that weighs a
+signal (or a dimension) differently from the base YAML scales the learned weight by the
+same ratio (segment weight / base weight, both normalised as `scoring.health` does), so a
+segment that sets a signal's weight to 0 drops it and one that doubles a dimension doubles
+its learned share. A signal the base YAML weighs at 0 keeps its learned weight. Edge
+overrides (`good`/`bad`) do not apply: the learned shapes replace the edges.
 """
 
 from __future__ import annotations
@@ -33,9 +41,9 @@ from sklearn.isotonic import IsotonicRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedGroupKFold
 
-from scoring.churn.thresholds import health_line_for_precision
+from scoring.churn.thresholds import capped_line, health_line_for_precision
 from scoring.config import Bands, ScoringConfig
-from scoring.health import NEUTRAL_POINT, HealthResult
+from scoring.health import NEUTRAL_POINT, HealthResult, health_signals, segment_weights
 
 DEFAULT_MIN_CHURNED = 20
 
@@ -77,9 +85,46 @@ class LearnedHealth:
                 g[:, j] = self.shapes[name](np.asarray(columns[name], dtype=np.float64))
         return g
 
-    def scores(self, columns: Mapping[str, np.ndarray], n: int) -> HealthResult:
-        """Health and per-signal impacts (same form as `scoring.health.health_scores`)."""
-        return _health_from_goodness(self.goodness(columns, n), self.weights, self.signals)
+    def scores(
+        self,
+        columns: Mapping[str, np.ndarray],
+        n: int,
+        segments: Sequence[str | None] | None = None,
+        config: ScoringConfig | None = None,
+    ) -> HealthResult:
+        """Health and per-signal impacts (same form as `scoring.health.health_scores`);
+        with `segments` and `config`, each segment's overrides scale the learned weights."""
+        g = self.goodness(columns, n)
+        if segments is None or config is None or not config.segments:
+            return _health_from_goodness(g, self.weights, self.signals)
+        health = np.zeros(n)
+        impacts = np.zeros((n, len(self.signals)))
+        labels = np.array([s or "" for s in segments], dtype=object)
+        for segment in set(labels.tolist()):
+            rows = np.flatnonzero(labels == segment)
+            weights = self.weights * segment_factors(self.signals, config, segment or None)
+            part = _health_from_goodness(g[rows], weights, self.signals)
+            health[rows], impacts[rows] = part.health, part.impacts
+        return HealthResult(health=health, impacts=impacts, signals=list(self.signals))
+
+
+def segment_factors(
+    signals: Sequence[str], config: ScoringConfig, segment: str | None
+) -> np.ndarray:
+    """Per signal: the segment's YAML weight over the base YAML weight (1 where the base
+    weighs it 0 or the segment has no override)."""
+    if not segment or segment not in config.segments:
+        return np.ones(len(signals))
+    names = health_signals(config)
+    base, _ = segment_weights(config, None)
+    own, _ = segment_weights(config, segment)
+    index = {name: i for i, name in enumerate(names)}
+    out = np.ones(len(signals))
+    for j, name in enumerate(signals):
+        i = index.get(name)
+        if i is not None and base[i] > 0:
+            out[j] = own[i] / base[i]
+    return out
 
 
 def _health_from_goodness(g: np.ndarray, weights: np.ndarray, names: list[str]) -> HealthResult:
@@ -220,7 +265,12 @@ def fit_with_validation(
     }
     if at_risk_precision:
         model.at_risk_line = health_line_for_precision(y, held, at_risk_precision)
-    if critical_precision:
+        if model.at_risk_line is None:
+            # No line reaches the precision: the 60 fallback may not flag more than churn.
+            model.at_risk_line = capped_line(None, config.bands.neutral, y, held)
+            if critical_precision:
+                model.critical_line = capped_line(None, config.bands.at_risk, y, held, 0.5)
+    if critical_precision and model.critical_line is None:
         model.critical_line = health_line_for_precision(y, held, critical_precision)
     return model, held
 

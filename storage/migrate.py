@@ -13,6 +13,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
+from storage.db import make_engine
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
@@ -59,8 +61,6 @@ def autogenerate(engine: Engine, message: str, rev_id: str) -> None:
 if __name__ == "__main__":  # pragma: no cover - developer tool
     import sys
     import tempfile
-
-    from storage.db import make_engine
 
     with tempfile.TemporaryDirectory() as scratch:
         scratch_engine = make_engine(f"sqlite:///{scratch}/scratch.db")

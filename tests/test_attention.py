@@ -83,7 +83,9 @@ def test_selects_the_few_with_a_reason_and_says_why() -> None:
         == "Health 75 looks fine, but churn risk is 60%: Logins down 60%"
     )
     assert "Renews in 20 days" in by_id["renewing"].reasons
-    assert by_id["critical"].why == ["critical"] and by_id["critical"].disagreement is None
+    # churn risk 0.25 is under the alert line (0.3) but over a third of it: elevated
+    assert by_id["critical"].why == ["critical", "elevated_churn_risk"]
+    assert by_id["critical"].disagreement is None
     assert by_id["expanding"].why == ["expansion"] and by_id["expanding"].expansion_value > 0
     assert all(entry.reasons for entry in every["dana@x.io"])
     # rank_attention: the same order, shaped like bot.digest.ranking's (record, value, why)
@@ -91,6 +93,20 @@ def test_selects_the_few_with_a_reason_and_says_why() -> None:
     assert [row[0]["account_id"] for row in flat] == [e.account_id for e in every["dana@x.io"]]
     assert [row[1] for row in flat] == sorted((row[1] for row in flat), reverse=True)
     assert flat[0][2] == tuple(every["dana@x.io"][0].why)
+
+
+def test_elevated_churn_risk_surfaces_model_risk_below_the_line() -> None:
+    """From a third of the alert line, model risk alone is a reason (said as such); below
+    it, a healthy account with no other reason is never listed."""
+    records = [
+        _score("elevated", churn_risk=0.12, health=82.0, band="healthy", expansion=0.0),
+        _score("low", churn_risk=0.09, health=82.0, band="healthy", expansion=0.0),
+    ]
+    ranked = select_attention(records, AS_OF, SETTINGS)  # alert line 0.3: a third is 0.1
+    entries = ranked["dana@x.io"]
+    assert [e.account_id for e in entries] == ["elevated"]
+    assert entries[0].why == ["elevated_churn_risk"]
+    assert entries[0].reasons == ["Churn risk 12% on $50k ARR ($6k at risk)"]
 
 
 def test_without_a_model_health_stands_in_for_risk() -> None:

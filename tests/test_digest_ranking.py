@@ -1,17 +1,12 @@
-"""Choosing and ordering the accounts of a digest, on plain AccountScore objects."""
+"""Choosing and ordering the accounts of a digest, on plain AccountScore objects, with the
+one attention ranking (`bot.accounts.attention`, over `scoring.attention`)."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from bot.accounts.ranking import (
-    AttentionRules,
-    arr_weight,
-    attention_reasons,
-    rank_attention,
-    rank_expansion,
-    top_reasons,
-)
+from bot.accounts.attention import attention_why, rank_accounts
+from bot.accounts.ranking import AttentionRules, arr_weight, rank_expansion, top_reasons
 from bot.accounts.trend import sparkline, weekly_points
 from bot.digests.service import select_digests
 from storage.models import AccountScore
@@ -33,43 +28,44 @@ def score(account_id: str, **values: object) -> AccountScore:
 
 
 def test_healthy_steady_accounts_do_not_qualify() -> None:
-    assert attention_reasons(score("a"), AS_OF) == ()
+    assert attention_why(score("a"), AS_OF) == ()
 
 
 def test_each_rule_qualifies_an_account() -> None:
-    assert attention_reasons(score("a", band="critical", health=30), AS_OF) == ("critical",)
-    assert attention_reasons(score("b", health_delta_30d=-12), AS_OF) == ("falling_fast",)
-    assert attention_reasons(score("c", churn_risk=0.7), AS_OF) == ("high_churn_risk",)
-    assert attention_reasons(score("d", stakeholder_band="critical"), AS_OF) == (
+    assert attention_why(score("a", band="critical", health=30), AS_OF) == ("critical",)
+    assert attention_why(score("b", health_delta_30d=-12), AS_OF) == ("falling_fast",)
+    assert attention_why(score("c", churn_risk=0.7), AS_OF) == ("high_churn_risk",)
+    assert attention_why(score("d", stakeholder_band="critical"), AS_OF) == (
         "stakeholder_critical",
     )
-    renewing = score("e", band="neutral", health=65, renewal_date=AS_OF + dt.timedelta(days=40))
-    assert attention_reasons(renewing, AS_OF) == ("renewal_at_risk",)
+    # renewing soon with churn risk at half the alert line or more
+    renewing = score("e", churn_risk=0.3, renewal_date=AS_OF + dt.timedelta(days=40))
+    assert attention_why(renewing, AS_OF) == ("renewal_at_risk",)
     # a healthy account renewing soon with low risk is not a worry
     calm = score("f", renewal_date=AS_OF + dt.timedelta(days=40))
-    assert attention_reasons(calm, AS_OF) == ()
+    assert attention_why(calm, AS_OF) == ()
     # thresholds are rules, not constants
     strict = AttentionRules(risk_threshold=0.04)
-    assert attention_reasons(score("g"), AS_OF, strict) == ("high_churn_risk",)
+    assert attention_why(score("g"), AS_OF, strict) == ("high_churn_risk",)
 
 
 def test_arr_weighting_orders_same_trouble_by_size_but_a_free_fall_beats_a_blemish() -> None:
     small = score("small", band="at_risk", health=55, arr=10_000, churn_risk=0.4)
     big = score("big", band="at_risk", health=55, arr=1_000_000, churn_risk=0.4)
-    ranked = [s.account_id for s, _p, _w in rank_attention([small, big], AS_OF)]
+    ranked = [s.account_id for s, _p, _w in rank_accounts([small, big], AS_OF)]
     assert ranked == ["big", "small"]
     falling = score(
         "falling", band="critical", health=25, health_delta_30d=-35, arr=20_000, churn_risk=0.9
     )
     blemish = score("blemish", band="healthy", health=81, health_delta_30d=-10, arr=300_000)
-    ranked = [s.account_id for s, _p, _w in rank_attention([blemish, falling], AS_OF)]
+    ranked = [s.account_id for s, _p, _w in rank_accounts([blemish, falling], AS_OF)]
     assert ranked == ["falling", "blemish"]
     assert arr_weight(1_000) == 1.0 and arr_weight(100_000) == 3.0
 
 
 def test_ranking_is_deterministic_on_ties() -> None:
     rows = [score(f"acc-{i}", band="at_risk", health=50) for i in (3, 1, 2)]
-    assert [s.account_id for s, _p, _w in rank_attention(rows, AS_OF)] == [
+    assert [s.account_id for s, _p, _w in rank_accounts(rows, AS_OF)] == [
         "acc-1",
         "acc-2",
         "acc-3",

@@ -45,6 +45,21 @@ def _weekly_slope(rows: list[UsageEvent], weeks: int) -> float:
     return slope / (sum(totals) / weeks)
 
 
+def _weekly_totals(rows: list[UsageEvent], weeks: int = 13) -> list[float]:
+    totals = [0.0] * weeks
+    for row in rows:
+        back = (END - row.timestamp) / dt.timedelta(days=1)
+        j = int(back // 7)
+        if back >= 0 and j < weeks:
+            totals[j] += row.quantity
+    return totals
+
+
+def _against_baseline(rows: list[UsageEvent], weeks: int) -> float:
+    totals = _weekly_totals(rows)
+    return (sum(totals[:weeks]) / weeks) / (sum(totals[4:13]) / 9) - 1
+
+
 def _expected_a1() -> dict[str, float]:
     usage = [r for r in main_account_rows() if isinstance(r, UsageEvent)]
     active_back = {
@@ -100,6 +115,10 @@ def _expected_a1() -> dict[str, float]:
         "overdue_invoices": 2,
         "days_overdue": 40,
         "late_invoices_365d": 1,
+        # due in 90 days: I1 (unpaid), I2 (paid 8 days late), I3 (paid after D): all late
+        "late_invoice_share_90d": 1.0,
+        "usage_vs_baseline_7d": _against_baseline(usage, 1),
+        "usage_vs_baseline_30d": _against_baseline(usage, 4),
         "contractions": 1,
         "seat_saturation_days": 0,
         "advanced_feature_adoption": 2 / 7,
@@ -125,6 +144,8 @@ def _expected_a2() -> dict[str, float]:
         "active_days_90d": active_weekdays,
         "usage_trend_60d": math.nan,  # younger than the window
         "usage_trend_90d": math.nan,
+        "usage_vs_baseline_7d": math.nan,  # no 13 weeks of history
+        "usage_vs_baseline_30d": math.nan,
         "active_user_growth": math.nan,
         "sponsor_silent_days": math.nan,
         "champion_silent_days": 0,
@@ -266,3 +287,25 @@ def test_days_to_renewal_uses_the_term_known_on_each_date(engine) -> None:
     mid_second = compute_signals(engine, dt.date(2025, 3, 1)).row("T1")
     assert mid_second["days_to_renewal"] == (dt.date(2025, 12, 31) - dt.date(2025, 3, 1)).days
     assert mid_second["arr"] == 12_000.0
+
+
+def test_contacts_of_accounts_not_live_yet_do_not_crash(engine) -> None:
+    """An as-of before any account began (contacts stored, no live account) and a subset of
+    only a not-yet-created account used to index an empty population (IndexError)."""
+    build_portfolio(engine)
+    before_all = compute_signals(engine, dt.date(2020, 1, 1))
+    assert before_all.account_ids == []
+    assert before_all.values.shape == (0, len(SIGNAL_NAMES))
+    assert compute_signals(engine, D, ["A4"]).account_ids == []
+
+
+def test_account_younger_than_thirty_days_has_stakeholder_signals(engine) -> None:
+    """A 10-day-old account: its key roles never seen count as silent since it began (its
+    tenure, not the cap), and every figure is finite or None."""
+    build_portfolio(engine)
+    for day in (D, D - dt.timedelta(days=9)):
+        frame = compute_signals(engine, day)
+        assert "A5" in frame.account_ids
+        row = frame.row("A5")
+        assert all(value is None or math.isfinite(value) for value in row.values())
+        assert row["tenure_days"] <= 10

@@ -115,3 +115,26 @@ def test_readme_lists_every_setting():
     assert not missing, (
         f"README's configuration table lacks {missing}; run `python -m bot.settings`"
     )
+
+
+def test_digest_size_is_the_one_setting_and_the_old_name_an_alias(monkeypatch, caplog):
+    """CSBOT_DIGEST_SIZE sets the size; CSBOT_ATTENTION_PER_CSM alone still does, with a
+    deprecation warning; with both, CSBOT_DIGEST_SIZE wins (and the old name is flagged)."""
+    import logging
+
+    for name in ("CSBOT_DIGEST_SIZE", "CSBOT_ATTENTION_PER_CSM"):
+        monkeypatch.delenv(name, raising=False)
+    caplog.set_level(logging.WARNING, logger="csbot.settings")
+    assert Settings(_env_file=None).digest_size == 5
+    assert not caplog.records
+    monkeypatch.setenv("CSBOT_DIGEST_SIZE", "3")
+    assert Settings(_env_file=None).digest_size == 3
+    assert not caplog.records
+    monkeypatch.delenv("CSBOT_DIGEST_SIZE")
+    monkeypatch.setenv("CSBOT_ATTENTION_PER_CSM", "4")
+    assert Settings(_env_file=None).digest_size == 4
+    assert "deprecated" in caplog.text and "CSBOT_DIGEST_SIZE=4" in caplog.text
+    caplog.clear()
+    monkeypatch.setenv("CSBOT_DIGEST_SIZE", "2")
+    assert Settings(_env_file=None).digest_size == 2
+    assert "ignored" in caplog.text

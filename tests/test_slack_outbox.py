@@ -8,6 +8,7 @@ outbox rows checked for their channel, ts and kind.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
@@ -20,7 +21,7 @@ from bot.digests.post import queue_digests
 from bot.digests.service import build_digests
 from bot.leaders.messages import leaders_summary_message
 from bot.leaders.service import BandChange, LeadersSummary, PlaybookResult, Retention
-from bot.plays.escalation import escalation_message
+from bot.plays.rollup import LateStep, Rollup, rollup_message
 from bot.settings import load_settings
 from bot.slack.ids import ButtonValue
 from storage.enums import MessageKind
@@ -185,12 +186,14 @@ def test_text_from_people_and_imported_data_is_escaped_in_every_message_kind(bot
     bot.wait_calls("chat.update")  # the run re-rendered with the note
     bot.wait_for(lambda: [a for a in posted(bot) if "marked" in json.dumps(a)])  # the thread note
     ask(bot, "my")  # my open steps
-    # Layouts not reached through Slack in this test: an escalation and the leaders' summary.
+    # Layouts not reached through Slack in this test: a roll-up with an escalation and the leaders' summary.
     with Session(bot.engine) as session:
         step = session.exec(select(PlaybookStep).order_by(PlaybookStep.position)).first()
     assert step is not None
-    escalation = escalation_message(step, account_name=f"Acme {HOSTILE}",
-                                    playbook_title=HOSTILE, to_tier="manager", overdue_hours=50)  # fmt: skip
+    late = LateStep(step.id or 0, "A1", f"Acme {HOSTILE}", HOSTILE, HOSTILE, HOSTILE,
+                    step.due_at, 1)  # fmt: skip
+    escalation = rollup_message(Rollup("boss@example.com", own={"A1": [late]}, escalated={"A1": [late]}),
+                                step.due_at + dt.timedelta(days=3))  # fmt: skip
     leaders = leaders_summary_message(LeadersSummary(
         start=bot.clock.now().date(), end=bot.clock.now().date(), distribution={},
         retention=Retention(starting_arr=1.0, ending_arr=1.0, expansion=0, contraction=0, churned=0),

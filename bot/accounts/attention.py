@@ -6,7 +6,9 @@ probability × ARR × urgency, eligible only with a reason today), the same rank
 `csbot digest --format json` prints. Expansion is shown in its own section of the digest
 (`bot.accounts.ranking.rank_expansion`), so here an account needs a reason besides
 expansion to qualify. `attention_size` is how many accounts a digest shows
-(CSBOT_DIGEST_SIZE, 5 by default), shared with the ranking.
+(CSBOT_DIGEST_SIZE, 5 by default), shared with the ranking. `rank_accounts` calls
+`scoring.attention.rank_attention` through its module, so every surface orders accounts
+with that one function (tests/test_one_ranking.py patches it there).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import TypeVar
 
 from bot.accounts.ranking import AttentionRules, ScoreFacts
 from bot.settings import Settings
+from scoring import attention as scoring_attention
 from scoring.attention import AttentionSettings, attention_parts, why_today
 
 T = TypeVar("T", bound=ScoreFacts)
@@ -53,21 +56,43 @@ def rank_accounts(
     *,
     qualifying_only: bool = True,
 ) -> list[tuple[T, float, tuple[str, ...]]]:
-    """(score, value, why) best first. `qualifying_only` keeps the accounts with a reason
-    to look today (the digest, alerts); False orders the whole book (App Home, `/cs risk`),
-    qualifying accounts first. Ties break on the larger fall, then the id."""
+    """(score, value, why) best first, in `scoring.attention.rank_attention`'s order.
+    `qualifying_only` keeps the accounts with a reason to look today besides expansion (the
+    digest, alerts); False orders the whole book (App Home, `/cs risk`): the ranking's
+    accounts first, then the rest by value, the larger fall, the id."""
     knobs = attention_settings(rules)
-    ranked = []
-    for score in scores:
-        why = attention_why(score, as_of, rules)
-        if why or not qualifying_only:
-            ranked.append((score, attention_parts(score, as_of, knobs)[0], why))
-    ranked.sort(
-        key=lambda row: (
-            not row[2],
-            -row[1],
-            row[0].health_delta_30d or 0.0,
-            row[0].account_id,
+    ranked: list[tuple[T, float, tuple[str, ...]]] = []
+    listed: set[str] = set()
+    for score, value, keys in scoring_attention.rank_attention(scores, as_of, knobs):
+        why = tuple(key for key in keys if key != EXPANSION)
+        if why:
+            ranked.append((score, value, why))
+            listed.add(score.account_id)
+    if qualifying_only:
+        return ranked
+    rest = [
+        (score, attention_parts(score, as_of, knobs)[0], ())
+        for score in scores
+        if score.account_id not in listed
+    ]
+    rest.sort(key=lambda row: (-row[1], row[0].health_delta_30d or 0.0, row[0].account_id))
+    return ranked + rest
+
+
+def reasons_today(
+    scores: Sequence[T], as_of: dt.date, rules: AttentionRules = AttentionRules()
+) -> dict[str, tuple[int, tuple[str, ...], list[str]]]:
+    """Per account the ranking lists today (expansion included): its position in
+    `rank_attention`'s order, its why keys and one sentence each. What alerts ask before
+    they fire: an account absent here has no reason today, whatever crossed."""
+    knobs = attention_settings(rules)
+    out: dict[str, tuple[int, tuple[str, ...], list[str]]] = {}
+    for position, (score, _value, keys) in enumerate(
+        scoring_attention.rank_attention(scores, as_of, knobs)
+    ):
+        out[score.account_id] = (
+            position,
+            keys,
+            scoring_attention.why_sentences(score, keys, as_of, knobs),
         )
-    )
-    return ranked
+    return out

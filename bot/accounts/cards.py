@@ -9,68 +9,32 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from bot.accounts.messages import account_card_message
-from bot.accounts.model import AccountCard, PlaybookChoice, RunSummary
+from bot.accounts.model import AccountCard, RunSummary
 from bot.accounts.ranking import days_to_renewal, expansion_signals, top_reasons
-from bot.accounts.service import account_state
-from bot.accounts.trend import WEEKS, sparkline, weekly_points
+from bot.accounts.service import (
+    account_state,
+    default_suggester,
+    playbook_choices,
+    weekly_health,
+)
+from bot.accounts.snooze import active_snooze
+from bot.accounts.trend import sparkline
 from bot.slack import blocks as render
 from bot.slack.deps import RenderContext
 from bot.slack.format import escape, who
+from storage.clock import SystemClock
+from storage.enums import RunStatus, StepStatus
 from storage.models import Account, AccountScore, PlaybookRun, PlaybookStep
 
 CARD_REASONS = 5
 ID_CHUNK = 500
-
-Suggester = Callable[[AccountScore, Any], list[str]]
-
-
-def _default_suggester() -> Suggester | None:
-    try:
-        from playbooks.suggest import suggest_playbooks
-    except ImportError:
-        return None
-    return suggest_playbooks
-
-
-def playbook_choices(library: Mapping[str, Any] | None) -> list[PlaybookChoice]:
-    """Every playbook of the library, as (name, title) in the library's order."""
-    choices = []
-    for name, playbook in (library or {}).items():
-        title = getattr(playbook, "title", None) or name.replace("_", " ").capitalize()
-        choices.append(PlaybookChoice(name=name, title=str(title)))
-    return choices
-
-
-def weekly_health(
-    session: Session, account_ids: Iterable[str], as_of: dt.date, weeks: int = WEEKS
-) -> dict[str, tuple[float | None, ...]]:
-    """Twelve weekly health points per account (oldest first), from the stored scores."""
-    ids = sorted(set(account_ids))
-    since = as_of - dt.timedelta(days=weeks * 7)
-    history: dict[str, list[tuple[dt.date, float]]] = defaultdict(list)
-    for start in range(0, len(ids), ID_CHUNK):
-        chunk = ids[start : start + ID_CHUNK]
-        rows = session.exec(
-            select(
-                col(AccountScore.account_id), col(AccountScore.as_of), col(AccountScore.health)
-            ).where(
-                col(AccountScore.account_id).in_(chunk),
-                AccountScore.as_of > since,
-                AccountScore.as_of <= as_of,
-            )
-        ).all()
-        for account_id, day, health in rows:
-            history[account_id].append((day, health))
-    return {
-        account_id: weekly_points(history.get(account_id, []), as_of, weeks) for account_id in ids
-    }
 
 
 def open_runs(
@@ -82,7 +46,7 @@ def open_runs(
         return {}
     runs = session.exec(
         select(PlaybookRun)
-        .where(col(PlaybookRun.account_id).in_(ids), PlaybookRun.status == "active")
+        .where(col(PlaybookRun.account_id).in_(ids), PlaybookRun.status == RunStatus.ACTIVE)
         .order_by(col(PlaybookRun.started_at))
     ).all()
     steps: dict[int, list[PlaybookStep]] = defaultdict(list)
@@ -98,7 +62,9 @@ def open_runs(
     for run in runs:
         assert run.id is not None
         run_steps = steps.get(run.id, [])
-        pending = sorted((s for s in run_steps if s.status == "open"), key=lambda s: s.due_at)
+        pending = sorted(
+            (s for s in run_steps if s.status == StepStatus.OPEN), key=lambda s: s.due_at
+        )
         playbook = (library or {}).get(run.playbook)
         found[run.account_id].append(
             RunSummary(
@@ -136,7 +102,7 @@ def load_account_card(
     if score is None:
         return None
     weekly = weekly_health(session, [account_id], score.as_of).get(account_id, ())
-    suggest = _default_suggester() if library else None
+    suggest = default_suggester() if library else None
     return AccountCard(
         account_id=account_id,
         name=account.name,
@@ -169,8 +135,6 @@ def load_account_card(
 def snooze_line(session: Session, account_id: str, now: dt.datetime | None) -> str | None:
     """The running snooze, as the card shows it; None when not snoozed. `now` defaults to
     the wall clock only for callers that have no clock (the card is a read)."""
-    from bot.accounts.snooze import active_snooze
-    from storage.clock import SystemClock
 
     found = active_snooze(session, account_id, now or SystemClock().now())
     if found is None:

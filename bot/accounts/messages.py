@@ -173,7 +173,7 @@ def account_card_message(
         f"{escape(card.name)}: health {card.health:.0f} ({band_label(card.band)}) {trend}, "
         f"churn risk {percent(card.churn_risk)}"
     )
-    return {"text": truncate(text, 3000), "blocks": [block.to_dict() for block in blocks]}
+    return render.payload(truncate(text, 3000), blocks)
 
 
 # -- `/cs` answers about accounts: lists and choices --------------------------------------

@@ -1,11 +1,11 @@
-"""Which accounts need their owner today, and in what order (pure: plain scores in, ranks out).
+"""What ranking reads from a score, its thresholds, and the digest's expansion section
+(pure: plain scores in, ranks out).
 
-An account qualifies when it is at risk or critical, falling fast, at high churn risk, has
-critical stakeholder coverage, or renews soon while showing risk. Qualifying accounts are
-ranked by *ARR-weighted urgency*: urgency mixes risk, band, the 30-day fall and the
-renewal clock; the weight grows with the logarithm of ARR, so a $1M account outranks a
-$10k one with the same trouble, but a small account in free fall still beats a big one
-with a blemish. Expansion candidates are ranked by expansion score × the same weight.
+Which accounts need their owner today, and in what order, is the one attention ranking
+(`bot.accounts.attention` over `scoring.attention`); this module holds what it shares with
+the rest: the `ScoreFacts` a ranking reads, the `AttentionRules` thresholds, the reasons
+worth showing (`top_reasons`) and the expansion candidates, ranked by expansion score ×
+an ARR weight that grows with the logarithm of ARR.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
+from storage.enums import Band
 from storage.models import AccountScore
 
 
@@ -48,11 +49,9 @@ class ScoreFacts(Protocol):
 
 T = TypeVar("T", bound=ScoreFacts)
 
-RISKY_BANDS = ("at_risk", "critical")
-BAND_URGENCY = {"critical": 1.0, "at_risk": 0.6, "neutral": 0.2, "healthy": 0.0}
+RISKY_BANDS = (Band.AT_RISK, Band.CRITICAL)
 FALLING_FAST_POINTS = 10.0  # a 30-day fall of at least this many health points
 RENEWAL_WINDOW_DAYS = 90
-RENEWAL_RISK_CHURN = 0.3  # churn risk that makes an upcoming renewal worth a look
 DEFAULT_RISK_THRESHOLD = 0.5
 DEFAULT_EXPANSION_THRESHOLD = 0.6
 
@@ -76,78 +75,6 @@ def days_to_renewal(score: ScoreFacts, as_of: dt.date) -> int | None:
 def arr_weight(arr: float | None) -> float:
     """1 at $1k ARR or less, +1 per factor of ten: $10k → 2, $100k → 3, $1M → 4."""
     return max(1.0, math.log10(max(arr or 0.0, 1000.0)) - 2.0)
-
-
-def risk_of(score: ScoreFacts) -> float:
-    """The model's churn risk when there is one, else a risk read off the health score."""
-    if score.churn_risk is not None:
-        return float(score.churn_risk)
-    return min(1.0, max(0.0, (100.0 - score.health) / 100.0))
-
-
-def attention_reasons(
-    score: ScoreFacts, as_of: dt.date, rules: AttentionRules = AttentionRules()
-) -> tuple[str, ...]:
-    """Why this account needs its owner today (keys of `WHY_LABELS`); empty when it does not."""
-    why: list[str] = []
-    if score.band in RISKY_BANDS:
-        why.append(score.band)
-    fall = score.health_delta_30d
-    if fall is not None and fall <= -rules.falling_fast_points:
-        why.append("falling_fast")
-    if score.churn_risk is not None and score.churn_risk >= rules.risk_threshold:
-        why.append("high_churn_risk")
-    if score.stakeholder_band == "critical":
-        why.append("stakeholder_critical")
-    renewal = days_to_renewal(score, as_of)
-    if renewal is not None and 0 <= renewal <= rules.renewal_window_days:
-        risky = (
-            score.band != "healthy"
-            or (score.churn_risk or 0.0) >= RENEWAL_RISK_CHURN
-            or score.direction == "falling"
-        )
-        if risky:
-            why.append("renewal_at_risk")
-    return tuple(why)
-
-
-def urgency(score: ScoreFacts, as_of: dt.date, rules: AttentionRules = AttentionRules()) -> float:
-    """How badly the account needs attention, before ARR weighting (roughly 0–2)."""
-    fall = max(0.0, -(score.health_delta_30d or 0.0))
-    value = (
-        0.4 * risk_of(score)
-        + 0.3 * BAND_URGENCY.get(score.band, 0.0)
-        + 0.3 * min(1.0, fall / (2 * rules.falling_fast_points))
-    )
-    if score.stakeholder_band == "critical":
-        value += 0.2
-    renewal = days_to_renewal(score, as_of)
-    if renewal is not None and 0 <= renewal <= rules.renewal_window_days:
-        value += 0.3 * (1.0 - renewal / rules.renewal_window_days) * (0.5 + risk_of(score))
-    return value
-
-
-def attention_priority(
-    score: ScoreFacts, as_of: dt.date, rules: AttentionRules = AttentionRules()
-) -> float:
-    """ARR-weighted urgency: the number the digest sorts by (higher first)."""
-    return urgency(score, as_of, rules) * arr_weight(score.arr)
-
-
-def rank_attention(
-    scores: Sequence[T], as_of: dt.date, rules: AttentionRules = AttentionRules()
-) -> list[tuple[T, float, tuple[str, ...]]]:
-    """The accounts that qualify, best first, with their priority and why they qualify.
-
-    Ties break on the larger fall, then the account id, so the order is deterministic.
-    """
-    ranked = []
-    for score in scores:
-        why = attention_reasons(score, as_of, rules)
-        if why:
-            ranked.append((score, attention_priority(score, as_of, rules), why))
-    ranked.sort(key=lambda row: (-row[1], row[0].health_delta_30d or 0.0, row[0].account_id))
-    return ranked
 
 
 def is_expansion_candidate(score: ScoreFacts, rules: AttentionRules = AttentionRules()) -> bool:

@@ -2,21 +2,41 @@
 
 Everything here is a database read with no Slack in it, so views render from plain rows.
 "Latest score" means each account's most recent `account_scores` row.
+
+It is also the accounts domain's API for the other domains (digests, alerts, home,
+leaders): the playbook choices and suggester, the weekly health, and snoozes and votes
+(`snooze_with_reason`, `record_vote`, … re-exported here) go through this module.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import difflib
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import and_, func
 from sqlmodel import Session, col, select
 
-from playbooks.audit import audit
+from bot.accounts.attention import rank_accounts
+from bot.accounts.model import PlaybookChoice
+from bot.accounts.snooze import PERIOD_DAYS as PERIOD_DAYS
+from bot.accounts.snooze import REASONS as REASONS
+from bot.accounts.snooze import SnoozeError as SnoozeError
+from bot.accounts.snooze import snooze_account as snooze_account_with_reason
+from bot.accounts.trend import WEEKS, weekly_points
+from bot.accounts.votes import VoteError as VoteError
+from bot.accounts.votes import parse_vote_option as parse_vote_option
+from bot.accounts.votes import rate_text as rate_text
+from bot.accounts.votes import record_vote as record_vote
+from bot.accounts.votes import usefulness_report as usefulness_report
+from playbooks.suggest import suggest_playbooks
 from scoring.churn.feedback import record_feedback
+from storage.audit import audit
 from storage.clock import Clock
-from storage.enums import FeedbackKind
+from storage.enums import FeedbackKind, RunStatus
 from storage.latest_scores import newest_scores
 from storage.models import (
     Account,
@@ -30,8 +50,55 @@ from storage.models import (
     Snooze,
 )
 
+# A snooze with a reason from the list (the alert's modal); `snooze_account` below is the
+# card's quick snooze.
+snooze_with_reason = snooze_account_with_reason
+
 FUZZY_CUTOFF = 0.6
 MAX_CHOICES = 8
+ID_CHUNK = 500
+
+
+Suggester = Callable[[AccountScore, Any], list[str]]
+
+
+def default_suggester() -> Suggester | None:
+    """The playbook suggester the digest, alerts and cards use."""
+    return suggest_playbooks
+
+
+def playbook_choices(library: Mapping[str, Any] | None) -> list[PlaybookChoice]:
+    """Every playbook of the library, as (name, title) in the library's order."""
+    choices = []
+    for name, playbook in (library or {}).items():
+        title = getattr(playbook, "title", None) or name.replace("_", " ").capitalize()
+        choices.append(PlaybookChoice(name=name, title=str(title)))
+    return choices
+
+
+def weekly_health(
+    session: Session, account_ids: Iterable[str], as_of: dt.date, weeks: int = WEEKS
+) -> dict[str, tuple[float | None, ...]]:
+    """Twelve weekly health points per account (oldest first), from the stored scores."""
+    ids = sorted(set(account_ids))
+    since = as_of - dt.timedelta(days=weeks * 7)
+    history: dict[str, list[tuple[dt.date, float]]] = defaultdict(list)
+    for start in range(0, len(ids), ID_CHUNK):
+        chunk = ids[start : start + ID_CHUNK]
+        rows = session.exec(
+            select(
+                col(AccountScore.account_id), col(AccountScore.as_of), col(AccountScore.health)
+            ).where(
+                col(AccountScore.account_id).in_(chunk),
+                AccountScore.as_of > since,
+                AccountScore.as_of <= as_of,
+            )
+        ).all()
+        for account_id, day, health in rows:
+            history[account_id].append((day, health))
+    return {
+        account_id: weekly_points(history.get(account_id, []), as_of, weeks) for account_id in ids
+    }
 
 
 @dataclass
@@ -57,7 +124,7 @@ def active_runs(session: Session, account_ids: list[str]) -> dict[str, list[Play
         return runs
     for run in session.exec(
         select(PlaybookRun)
-        .where(col(PlaybookRun.account_id).in_(account_ids), PlaybookRun.status == "active")
+        .where(col(PlaybookRun.account_id).in_(account_ids), PlaybookRun.status == RunStatus.ACTIVE)
         .order_by(col(PlaybookRun.started_at))
     ):
         runs.setdefault(run.account_id, []).append(run)
@@ -78,8 +145,6 @@ def my_book(session: Session, email: str) -> list[AccountView]:
 def rank_by_risk(book: list[AccountView]) -> list[AccountView]:
     """The whole book in the one attention order (`bot.accounts.attention`): accounts with
     a reason to look today first, by the value of attention (`bot.accounts.attention`)."""
-    from bot.accounts.attention import rank_accounts
-
     scored = {view.score.account_id: view for view in book if view.score is not None}
     if not scored:
         return []

@@ -14,9 +14,11 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
+from scoring.churn.feedback import record_feedback
+from storage.audit import audit
 from storage.clock import Clock
 from storage.enums import FeedbackKind, SnoozeReason, Source
-from storage.models import AuditLog, Snooze
+from storage.models import Snooze
 
 REASONS: dict[str, str] = {
     SnoozeReason.WORKING_ON_IT: "working on it",
@@ -82,20 +84,17 @@ def snooze_account(
         reason=encode_reason(reason, note),
     )
     session.add(row)
-    session.add(
-        AuditLog(
-            at=now,
-            actor=by,
-            source=source,
-            action="snooze",
-            entity="account",
-            entity_id=account_id,
-            detail={"reason": reason, "days": days},
-        )
+    audit(
+        session,
+        clock=clock,
+        actor=by,
+        source=source,
+        action="snooze",
+        entity="account",
+        entity_id=account_id,
+        detail={"reason": reason, "days": days},
     )
     if reason == SnoozeReason.NOT_A_REAL_RISK:
-        from scoring.churn.feedback import record_feedback
-
         record_feedback(session, account_id, now.date(), FeedbackKind.NOT_A_RISK, by, source, clock)
     session.flush()
     return row

@@ -31,6 +31,23 @@ class AlertCandidate:
     previous_state: str | None
     title: str
     reasons: tuple[str, ...]
+    #: The ranking's reason(s) the account needs its owner today, in one line.
+    why_today: str | None = None
+
+
+#: The ranking's why key that must hold today for each kind of alert to fire.
+RANKING_KEYS = {"risk": ("high_churn_risk",), "stakeholder": ("stakeholder_critical",)}
+
+
+def ranking_agrees(kind: str, state: str, why: tuple[str, ...] | None) -> bool:
+    """Whether the attention ranking gives the account this alert's reason today."""
+    if why is None:
+        return False
+    if kind == "band":
+        return state in why
+    if kind == "expansion":
+        return "expansion" in why
+    return any(key in why for key in RANKING_KEYS.get(kind, ()))
 
 
 def risk_state(threshold: float) -> str:

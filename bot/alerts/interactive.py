@@ -25,8 +25,15 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.accounts import cards, service
-from bot.accounts.snooze import PERIOD_DAYS, REASONS, SnoozeError, snooze_account
-from bot.accounts.votes import VoteError, parse_vote_option, record_vote
+from bot.accounts.service import (
+    PERIOD_DAYS,
+    REASONS,
+    SnoozeError,
+    VoteError,
+    parse_vote_option,
+    record_vote,
+    snooze_with_reason,
+)
 from bot.plays import service as plays
 from bot.plays import views
 from bot.slack import blocks as render
@@ -149,7 +156,7 @@ def register(app: App, deps: SlackDeps) -> None:
         account = it.account()
         it.check_account(account)
         try:
-            row = snooze_account(it.session, account_id=account.account_id, reason=reason,
+            row = snooze_with_reason(it.session, account_id=account.account_id, reason=reason,
                                  days=days, by=it.user, clock=it.deps.clock, note=note)  # fmt: skip
         except SnoozeError as error:
             raise BadInput(str(error)) from None

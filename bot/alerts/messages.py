@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from slack_sdk.models.blocks import ContextBlock, MarkdownTextObject, SectionBlock
+from slack_sdk.models.blocks import ActionsBlock, ContextBlock, MarkdownTextObject, SectionBlock
 
 from bot.accounts.actions import account_actions, state_text
+from bot.accounts.menu import vote_buttons
 from bot.accounts.model import PlaybookChoice
 from bot.accounts.service import AccountState
 from bot.alerts.detect import AlertCandidate
@@ -31,6 +32,12 @@ KIND_ICONS: dict[str, str] = {
     AlertKind.STAKEHOLDER: "👥",
     AlertKind.EXPANSION: "📈",
 }
+
+
+def alert_rule(candidate: AlertCandidate) -> str:
+    """The rule that produced an alert, as stored in the delivery ledger and with the
+    usefulness votes on it: "band:critical"."""
+    return f"{candidate.kind}:{candidate.state}"
 
 
 def alert_text(candidate: AlertCandidate, name: str) -> str:
@@ -66,6 +73,17 @@ def alert_message(
             text=MarkdownTextObject(text=truncate(text, MAX_SECTION_TEXT)),
         )
     ]
+    if candidate.why_today:
+        blocks.append(
+            ContextBlock(
+                block_id="alert-why-today",
+                elements=[
+                    MarkdownTextObject(
+                        text=truncate(f"*Why today:* {escape(candidate.why_today)}", 2000)
+                    )
+                ],
+            )
+        )
     if candidate.reasons:
         reasons = "\n".join(f"• {escape(reason)}" for reason in candidate.reasons)
         blocks.append(
@@ -82,6 +100,18 @@ def alert_message(
             as_of=score.as_of.isoformat(),
             not_a_risk=candidate.kind != AlertKind.EXPANSION,
             state=state,
+        )
+    )
+    # 👍 / 👎 on every alert, stored with the rule that produced it (`bot.accounts.votes`).
+    blocks.append(
+        ActionsBlock(
+            block_id="alert-votes",
+            elements=vote_buttons(
+                score.account_id,
+                kind="alert",
+                rule=alert_rule(candidate),
+                as_of=score.as_of.isoformat(),
+            ),
         )
     )
     said = state_text(state)

@@ -11,6 +11,7 @@ day never posts twice, and a later re-opening is a new message.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from collections import defaultdict
@@ -21,15 +22,16 @@ from typing import Any
 from pydantic import TypeAdapter
 from sqlmodel import Session, select
 
-from bot.accounts.cards import _default_suggester, playbook_choices
-from bot.accounts.ranking import DEFAULT_EXPANSION_THRESHOLD
-from bot.accounts.service import account_state
-from bot.alerts.detect import AlertCandidate, alert_states, candidates_for
-from bot.alerts.messages import alert_message
+from bot.accounts.attention import reasons_today
+from bot.accounts.ranking import DEFAULT_EXPANSION_THRESHOLD, AttentionRules
+from bot.accounts.service import account_state, default_suggester, playbook_choices
+from bot.alerts.detect import AlertCandidate, alert_states, candidates_for, ranking_agrees
+from bot.alerts.messages import alert_message, alert_rule
 from bot.delivery.recipients import mapping_file_of, recipient
 from bot.settings import Settings
 from bot.slack.deps import RenderContext
 from bot.slack.send import queue_budgeted
+from playbooks.library import load_library
 from scoring.churn.registry import alert_threshold
 from storage.clock import Clock
 from storage.enums import AlertKind, Band, MessageKind
@@ -59,14 +61,25 @@ def plan_alerts(
     risk_threshold: float,
     expansion_threshold: float = DEFAULT_EXPANSION_THRESHOLD,
 ) -> AlertPlan:
-    """Pure: compare today's states with the open alerts.
+    """Pure: compare today's states with the open alerts and the attention ranking.
 
     An open alert whose state no longer holds is cleared. A state with no open alert fires
-    (unless the account is snoozed). A state whose open alert predates a snooze that has
-    since ended fires again.
+    (unless the account is snoozed) only when the one attention ranking
+    (`bot.accounts.attention.reasons_today`, at the same thresholds) gives the account that
+    reason today; the alert then carries the ranking's "why today" line, and alerts come
+    in the ranking's order (the most valuable first, so the noise budget lets those
+    through). A state whose open alert predates a snooze that has since ended fires again.
     """
     plan = AlertPlan()
-    for score in current:
+    current = list(current)
+    rules = AttentionRules(risk_threshold=risk_threshold, expansion_threshold=expansion_threshold)
+    ranking: dict[str, tuple[int, tuple[str, ...], list[str]]] = {}
+    for day in sorted({score.as_of for score in current}):
+        ranking.update(reasons_today([s for s in current if s.as_of == day], day, rules))
+    for score in sorted(
+        current, key=lambda s: (ranking.get(s.account_id, (len(ranking),))[0], s.account_id)
+    ):
+        listed = ranking.get(score.account_id)
         states = alert_states(
             score, risk_threshold=risk_threshold, expansion_threshold=expansion_threshold
         )
@@ -82,13 +95,19 @@ def plan_alerts(
         for kind, state in states.items():
             if state is None or score.account_id in snoozed:
                 continue
+            if not ranking_agrees(kind, state, listed[1] if listed else None):
+                continue
             said = open_by_kind.get(kind)
             if said is not None and said.state == state:
                 ended = snooze_ended.get(score.account_id)
                 if ended is None or ended <= said.created_at:
                     continue
             due[kind] = state
-        plan.fire.extend(candidates_for(score, due, before, before_states))
+        why = "; ".join(listed[2]) if listed and listed[2] else None
+        plan.fire.extend(
+            dataclasses.replace(candidate, why_today=why)
+            for candidate in candidates_for(score, due, before, before_states)
+        )
     return plan
 
 
@@ -110,11 +129,6 @@ def _snoozes(session: Session, now: dt.datetime) -> tuple[set[str], dict[str, dt
         elif account_id not in ended or until > ended[account_id]:
             ended[account_id] = until
     return active, ended
-
-
-def alert_rule(candidate: AlertCandidate) -> str:
-    """The rule that produced an alert, as stored with usefulness votes: "band:critical"."""
-    return f"{candidate.kind}:{candidate.state}"
 
 
 def is_urgent(candidate: AlertCandidate) -> bool:
@@ -173,11 +187,9 @@ def raise_alerts(
     session.flush()
     scores = {score.account_id: score for score, _n, _o in rows}
     if library is None:
-        from playbooks.library import load_library
-
         library = load_library(settings.playbook_dir)
     choices = playbook_choices(library)
-    suggest = _default_suggester() if library else None
+    suggest = default_suggester() if library else None
     channel_setting = settings.alert_channel or settings.digest_channel
     queued: list[OutboxMessage] = []
     for candidate in plan.fire:

@@ -34,8 +34,9 @@ from bot.app.command_parse import (
     Usage,
     parse,
 )
+from bot.app.prefs import open_prefs
 from bot.digests.messages import digest_messages
-from bot.digests.service import build_digests, digest_subject
+from bot.digests.service import build_digests, digest_subject, load_audiences
 from bot.plays import messages as play_messages
 from bot.plays import service as plays
 from bot.prep import service as prep
@@ -222,8 +223,6 @@ def run_command(
                 return Answer(found)
             return Answer(qbr_answer(deps, session, client, found, meeting, user_id))
         case OpenSettings():
-            from bot.app.prefs import open_prefs
-
             open_prefs(deps, client, user_id, body["trigger_id"])
             return None
     return Answer(usage_message())
@@ -263,13 +262,14 @@ def post_my_digest(
     as_of = cards.latest_as_of(session)
     if as_of is None:
         return render.notice("No scores yet: run `csbot score` first.")
+    settings = deps.runtime.settings
     digests = build_digests(
         session,
         as_of,
-        size=deps.runtime.settings.digest_size,
+        size=settings.digest_size,
         library=deps.library,
-        owners=[book.owner_spelling(session, email)],
         now=deps.clock.now(),
+        audience=load_audiences(session, settings, {email: as_of}),
     )
     mine = [digest for digest in digests if not digest.is_empty]
     if not mine:

@@ -17,6 +17,8 @@ import sys
 
 import typer
 
+from bot.cli.errors import RUNTIME_EXIT, USAGE_EXIT, describe
+
 COMMAND_MODULES = (
     "bot.cli.demo_cmd",
     "bot.cli.db_cmd",
@@ -52,18 +54,19 @@ DEBUG_VARIABLE = "CSBOT_DEBUG"
 def main() -> None:
     """Run the command; any failure becomes `csbot: <one line>` (set CSBOT_DEBUG=1 to see
     the traceback of an unexpected error)."""
-    from bot.cli.errors import RUNTIME_EXIT, USAGE_EXIT, describe
 
     try:
         app(standalone_mode=True)
     except SystemExit:
         raise
     except Exception as error:
+        # deferred: keeps csbot --help fast
         from bot.settings import SettingsError
 
         if isinstance(error, SettingsError):
             print(f"csbot: invalid setting: {error}", file=sys.stderr)
             sys.exit(USAGE_EXIT)
+        # deferred: keeps csbot --help fast
         from bot.runtime import SchemaBehindError
 
         if isinstance(error, SchemaBehindError):

@@ -15,6 +15,7 @@ from rich.table import Table
 
 def build_runtime() -> Any:
     """The runtime, imported on use: SQLAlchemy must not load for `csbot --help`."""
+    # deferred: keeps csbot --help fast
     from bot.runtime import build_runtime as build
 
     return build()
@@ -35,6 +36,7 @@ def report_command(
     """Per rule and per CSM: entries a week, held, useful rate."""
     from sqlmodel import Session
 
+    # deferred: keeps csbot --help fast
     from bot.accounts.votes import rate_text, usefulness_report
 
     if output not in ("table", "json"):

@@ -24,6 +24,7 @@ def register(app: typer.Typer) -> None:
         output: Annotated[str, typer.Option("--format", help="markdown or json")] = "markdown",
     ) -> None:
         """One account's brief: health, usage, people, tickets, surveys, renewal, next steps."""
+        # deferred: keeps csbot --help fast
         from bot.runtime import build_runtime
         from playbooks.prep.brief import build_brief, render_markdown
         from playbooks.prep.facts import AccountNotFound
@@ -52,6 +53,7 @@ def register(app: typer.Typer) -> None:
         """Draft the QBR (Markdown), store it for review and print it."""
         import datetime as dt
 
+        # deferred: keeps csbot --help fast
         from bot.runtime import build_runtime
         from playbooks.prep.facts import AccountNotFound
         from playbooks.prep.qbr import store_qbr_draft

@@ -12,6 +12,7 @@ def upgrade() -> None:
     """Apply every pending migration to CSBOT_DATABASE_URL (creating a SQLite file if needed)."""
     from rich.console import Console
 
+    # deferred: keeps csbot --help fast
     from bot.settings import load_settings
     from storage import migrate
     from storage.db import make_engine, sqlite_path
@@ -33,6 +34,7 @@ def current() -> None:
     """Show the schema revision of the database and the newest one available."""
     from rich.console import Console
 
+    # deferred: keeps csbot --help fast
     from bot.settings import load_settings
     from storage import migrate
     from storage.db import make_engine

@@ -10,12 +10,14 @@ from bot.cli.errors import CliError
 if TYPE_CHECKING:
     from rich.console import Console
 
+    # deferred: keeps csbot --help fast
     from bot.delivery.drain import DrainReport
 
 
 def drain_queued(runtime: Any, keys: list[str], wait_seconds: float) -> DrainReport:
     """Deliver the rows under `keys` (and anything else due), waiting for retries up to
     `wait_seconds`."""
+    # deferred: keeps csbot --help fast
     from bot.delivery.drain import drain
     from bot.delivery.sender import make_sender_client
 

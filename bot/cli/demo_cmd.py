@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from rich.progress import Progress
     from sqlalchemy import Engine
 
+    # deferred: keeps csbot --help fast
     from bot.runtime import Runtime
 
 DEMO_END = dt.date(2026, 11, 20)
@@ -42,6 +43,7 @@ def foreign_accounts(engine: Engine, limit: int = 3) -> tuple[int, list[str]]:
     from sqlalchemy import select
     from sqlmodel import col
 
+    # deferred: keeps csbot --help fast
     from storage.models import Account
 
     with engine.connect() as connection:
@@ -81,6 +83,7 @@ def run_demo(
     console: Console,
 ) -> dict[str, Any]:
     """Generate, import, score (and train), trigger playbooks; return what the digest needs."""
+    # deferred: keeps csbot --help fast
     from playbooks.engine import evaluate_triggers
     from playbooks.library import load_library
     from scoring.service import score_portfolio
@@ -110,6 +113,7 @@ def run_demo(
         with steps.step(f"Importing {data_dir}") as advance:
             report = import_directory(engine, data_dir, progress=advance)
         if train:
+            # deferred: keeps csbot --help fast
             from scoring.churn.config import TrainingConfig
             from scoring.churn.train import TrainingError, train_and_promote
 
@@ -165,6 +169,7 @@ def demo(
     """Generate a demo book of business, import and score it, and show each CSM's digest."""
     from rich.console import Console
 
+    # deferred: keeps csbot --help fast
     from bot.digests.service import build_digests
     from bot.digests.terminal import print_digest
     from bot.runtime import Runtime
@@ -207,6 +212,7 @@ def demo(
     for digest in digests:
         print_digest(digest, console)
     if post:
+        # deferred: keeps csbot --help fast
         from bot.cli.delivery_report import drain_queued, finish_delivery
         from bot.digests.post import queue_and_deliver, queued_parts
 

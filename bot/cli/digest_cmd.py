@@ -20,6 +20,7 @@ from bot.cli.errors import CliError, UsageError
 if TYPE_CHECKING:
     from sqlmodel import Session
 
+    # deferred: keeps csbot --help fast
     from bot.settings import Settings
 
 
@@ -35,6 +36,7 @@ def _parse_date(value: str | None) -> dt.date | None:
 def latest_scored(session: Session, on_or_before: dt.date | None) -> dt.date | None:
     from sqlmodel import func, select
 
+    # deferred: keeps csbot --help fast
     from storage.models import AccountScore
 
     query = select(func.max(AccountScore.as_of))
@@ -65,6 +67,7 @@ def digest(
     from rich.console import Console
     from sqlmodel import select
 
+    # deferred: keeps csbot --help fast
     from bot.digests.service import build_digests
     from bot.digests.terminal import print_digest
     from bot.runtime import build_runtime
@@ -113,6 +116,7 @@ def digest(
             if not digests:
                 console.print(f"No scored accounts with an owner as of {day}.")
             return
+        # deferred: keeps csbot --help fast
         from bot.cli.delivery_report import drain_queued, finish_delivery
         from bot.digests.post import queue_and_deliver, queued_parts
 
@@ -145,11 +149,12 @@ def _attention_json(
 ) -> dict[str, Any]:
     """{"as_of", "per_csm", "csms": [{"owner", "accounts": [entry, …]}]} from the one
     attention ranking (`scoring.attention.load_attention`)."""
+    # deferred: keeps csbot --help fast
     from scoring.attention import AttentionSettings, load_attention
     from scoring.churn.registry import alert_threshold
 
     attention = AttentionSettings(
-        per_csm=settings.attention_per_csm,
+        per_csm=settings.digest_size,
         alert_threshold=alert_threshold(session, settings.risk_alert_threshold),
     )
     ranked = load_attention(session, day, attention, owners)

@@ -78,6 +78,7 @@ def describe(error: BaseException) -> tuple[str, int] | None:
         return str(error), USAGE_EXIT
     if isinstance(error, CliError):
         return str(error), RUNTIME_EXIT
+    # deferred: keeps csbot --help fast
     from storage.db import DatabaseMissing, DatabaseUrlError
 
     if isinstance(error, DatabaseUrlError):

@@ -52,6 +52,7 @@ def register(app: typer.Typer) -> None:
         days: Annotated[int, typer.Option("--days", min=1, max=730)] = 180,
     ) -> None:
         """Each renewal's odds and expected ARR; the quarter's GRR and NRR with an 80% interval."""
+        # deferred: keeps csbot --help fast
         from bot.runtime import build_runtime
         from scoring.forecast.backtest import ForecastBacktestError, backtest_forecast
         from scoring.forecast.service import forecast_renewals

@@ -39,6 +39,7 @@ class _FileBars:
         self.tasks: dict[str, TaskID] = {}
 
     def __call__(self, update: object) -> None:
+        # deferred: keeps csbot --help fast
         from storage.ingest import ProgressUpdate
 
         assert isinstance(update, ProgressUpdate)
@@ -55,6 +56,7 @@ class _FileBars:
 
 
 def _files_table(report: object) -> Table:
+    # deferred: keeps csbot --help fast
     from storage.ingest import ImportReport
 
     assert isinstance(report, ImportReport)
@@ -97,6 +99,7 @@ def ingest(
     ),
 ) -> None:
     """Import a directory of data-contract files (docs/data-contract.md) idempotently."""
+    # deferred: keeps csbot --help fast
     from bot.runtime import build_runtime
     from storage.db import sqlite_path
     from storage.ingest import import_directory

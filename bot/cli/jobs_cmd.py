@@ -16,12 +16,14 @@ from rich.markup import escape
 from rich.table import Table
 
 from bot.cli.errors import CliError, UsageError
+from storage.enums import OutboxStatus
 
 console = Console()
 
 
 def build_runtime(clock: Any = None) -> Any:
     """The runtime, imported on use: SQLAlchemy must not load for `csbot --help`."""
+    # deferred: keeps csbot --help fast
     from bot.runtime import build_runtime as build
 
     return build(clock=clock)
@@ -35,6 +37,7 @@ def jobs() -> None:
     """List the scheduled jobs, their next run (UTC), last success and current lease."""
     from sqlmodel import Session, col, select
 
+    # deferred: keeps csbot --help fast
     from bot.scheduling import leases, registry
     from bot.scheduling.runner import last_runs, lease_name, next_runs
     from storage.models.delivery import JobRun
@@ -79,6 +82,7 @@ def run_job_command(
 ) -> None:
     """Run one job now (or as if at --at), under its lease (refuses while another process
     runs it)."""
+    # deferred: keeps csbot --help fast
     from bot.scheduling import registry
     from bot.scheduling.runner import run_job
     from storage.clock import FixedClock
@@ -123,10 +127,11 @@ def outbox(
         return
     from sqlmodel import Session
 
+    # deferred: keeps csbot --help fast
     from bot.delivery.outbox import list_messages
     from storage.models.delivery import OUTBOX_STATUSES
 
-    wanted = "failed" if failed else status
+    wanted = OutboxStatus.FAILED if failed else status
     if wanted is not None and wanted not in OUTBOX_STATUSES:
         raise UsageError(f"--status must be one of {', '.join(OUTBOX_STATUSES)}, not {wanted!r}")
     runtime = build_runtime()
@@ -136,13 +141,13 @@ def outbox(
     for column in ("id", "key", "kind", "channel", "status", "tries", "next try / sent", "error"):
         table.add_column(column, overflow="fold")
     for row in rows:
-        when = row.sent_at if row.status == "sent" else row.next_attempt_at
+        when = row.sent_at if row.status == OutboxStatus.SENT else row.next_attempt_at
         table.add_row(
             str(row.id),
             escape(row.idempotency_key),
             row.kind,
             row.posted_channel or row.channel,
-            row.status + (" ?" if row.outcome_unknown and row.status != "sent" else ""),
+            row.status + (" ?" if row.outcome_unknown and row.status != OutboxStatus.SENT else ""),
             str(row.attempts),
             _when(when),
             escape(row.last_error or ""),
@@ -151,6 +156,7 @@ def outbox(
     if not rows:
         console.print("no messages")
     with Session(runtime.engine) as session:
+        # deferred: keeps csbot --help fast
         from bot.delivery.budget import held_summary
 
         held = held_summary(session)
@@ -171,6 +177,7 @@ def outbox_retry(
     """Put failed messages back in the queue; the scheduler's sender delivers them."""
     from sqlmodel import Session
 
+    # deferred: keeps csbot --help fast
     from bot.delivery.outbox import retry_failed
 
     runtime = build_runtime()
@@ -183,6 +190,7 @@ def outbox_retry(
 @outbox_app.command("deliver")
 def outbox_deliver() -> None:
     """Deliver due messages now (what the scheduler's `deliver` job does every 20 s)."""
+    # deferred: keeps csbot --help fast
     from bot.scheduling.runner import run_job
 
     runtime = build_runtime()

@@ -63,6 +63,7 @@ def metrics_table(title: str, rows: dict[str, dict[str, Any]]) -> Table:
 def _train_feature_file(
     path: Path, label: str | None, id_column: str | None, console: Console
 ) -> None:
+    # deferred: keeps csbot --help fast
     from bot.settings import load_settings
     from scoring.churn.features_table import (
         FeatureTableError,
@@ -138,6 +139,7 @@ def train(
         return
     if label or id_column:
         raise CliError("--label and --id go with --features FILE.csv")
+    # deferred: keeps csbot --help fast
     from bot.runtime import build_runtime
     from scoring.churn.snapshots import default_signals_fn
     from scoring.churn.train import TrainingError, train_and_promote
@@ -184,6 +186,7 @@ def train(
             f"(no line reached a precision of {cfg.alert_precision or 0:.0%} on held-out rows)"
         )
     if report.health is not None:
+        # deferred: keeps csbot --help fast
         from scoring.config import resolve_config
         from scoring.health_model import describe_lines
 
@@ -193,6 +196,7 @@ def train(
 
 def models() -> None:
     """List the stored churn model versions, their metrics, which is active and why."""
+    # deferred: keeps csbot --help fast
     from bot.runtime import build_runtime
     from scoring.churn.registry import list_versions
     from storage.db import session_scope
@@ -238,6 +242,7 @@ def models() -> None:
 
 def _health_line(session: Any, scoring_config: Any) -> str:
     """Which health score is active: learned weights (and from what) or the YAML's."""
+    # deferred: keeps csbot --help fast
     from scoring.config import resolve_config
     from scoring.health_model import active_health, describe_lines
     from scoring.learned_health import DEFAULT_MIN_CHURNED
@@ -273,6 +278,7 @@ def backtest(
     ),
 ) -> None:
     """Replay history: rules vs the model vs a usage-only model, against what happened."""
+    # deferred: keeps csbot --help fast
     from bot.runtime import build_runtime
     from scoring.churn.backtest import ROWS, BacktestError, default_rules_fn, run_backtest
     from scoring.churn.snapshots import default_signals_fn
@@ -303,6 +309,7 @@ def backtest(
     except BacktestError as error:
         raise CliError(str(error)) from None
     if plots is not None:
+        # deferred: keeps csbot --help fast
         from scoring.churn.plots import write_plots
 
         written = write_plots(result, plots, threshold=cfg.alert_threshold)

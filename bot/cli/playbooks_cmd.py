@@ -20,6 +20,7 @@ from bot.cli.output import make_console
 from storage.enums import Source
 
 if TYPE_CHECKING:
+    # deferred: keeps csbot --help fast
     from bot.runtime import Runtime
     from playbooks.model import Playbook
 
@@ -35,6 +36,7 @@ class ReportFormat(StrEnum):
 
 
 def _library(runtime: Runtime) -> dict[str, Playbook]:
+    # deferred: keeps csbot --help fast
     from playbooks.errors import PlaybookFormatError
     from playbooks.library import load_library
 
@@ -49,6 +51,7 @@ def list_playbooks() -> None:
     """Every playbook available (shipped and from CSBOT_PLAYBOOK_DIR)."""
     from rich.table import Table
 
+    # deferred: keeps csbot --help fast
     from bot.runtime import build_runtime
     from playbooks.loader import load_dir
 
@@ -83,6 +86,7 @@ def validate(
 ) -> None:
     """Check a playbook file, or every one in a directory; list each problem as
     file:line: key: problem."""
+    # deferred: keeps csbot --help fast
     from playbooks.errors import PlaybookFormatError
     from playbooks.library import LIBRARY_DIR
     from playbooks.loader import load_dir, load_file
@@ -109,6 +113,7 @@ def report(
     """Per playbook: runs, completion, outcomes, save rate and ARR, against a baseline."""
     from rich.table import Table
 
+    # deferred: keeps csbot --help fast
     from bot.runtime import build_runtime
     from playbooks.report import playbook_report
     from storage.db import session_scope
@@ -175,6 +180,7 @@ def start(
     """Start PLAYBOOK for ACCOUNT now."""
     from rich.table import Table
 
+    # deferred: keeps csbot --help fast
     from bot.runtime import build_runtime
     from playbooks import engine as playbook_engine
     from playbooks.errors import PlaybookError
@@ -223,6 +229,7 @@ def advance(
     """Mark STEP_ID done (--done) or skipped (--skip)."""
     if done == skip:
         raise UsageError("give exactly one of --done or --skip")
+    # deferred: keeps csbot --help fast
     from bot.runtime import build_runtime
     from playbooks import engine as playbook_engine
     from playbooks.errors import PlaybookError
@@ -251,6 +258,7 @@ def evaluate(
     as_of: dt.datetime | None = typer.Option(None, formats=["%Y-%m-%d"], help="Score date"),
 ) -> None:
     """Evaluate every trigger on the scores of AS_OF (default today) and start runs."""
+    # deferred: keeps csbot --help fast
     from bot.runtime import build_runtime
     from playbooks import engine as playbook_engine
     from storage.db import session_scope

@@ -20,6 +20,7 @@ from bot.cli.errors import CliError
 
 def build_runtime() -> Any:
     """The runtime, imported on use: SQLAlchemy must not load for `csbot --help`."""
+    # deferred: keeps csbot --help fast
     from bot.runtime import build_runtime as build
 
     return build()
@@ -36,6 +37,7 @@ def replay_command(
     with_retrain: bool = typer.Option(False, "--with-retrain", help="also run the weekly retrain"),
 ) -> None:
     """Dry run: run every scheduled job over N simulated days without posting."""
+    # deferred: keeps csbot --help fast
     from bot.scheduling.replay import replay, summary
 
     if output not in ("table", "json"):

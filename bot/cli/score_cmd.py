@@ -15,11 +15,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from bot.cli.errors import CliError, UsageError
+from bot.cli.output import make_console, write_lines
 from storage.enums import Band
 
 if TYPE_CHECKING:
     from rich.console import Console
 
+    # deferred: keeps csbot --help fast
     from storage.models import AccountScore
 
 BAND_STYLE: dict[str, str] = {
@@ -120,6 +122,7 @@ def print_signals(console: Console) -> None:
     """Every signal: its dimension, unit and meaning (from scoring.signals.registry)."""
     from rich.table import Table
 
+    # deferred: keeps csbot --help fast
     from scoring.signals import SIGNALS
 
     table = Table(title="Signals", expand=False)
@@ -162,7 +165,6 @@ def register(app: typer.Typer) -> None:
         ] = False,
     ) -> None:
         """Score every live account as of a date, store one row each (re-running replaces them), print."""
-        from bot.cli.output import make_console, write_lines
 
         if list_signals:
             print_signals(make_console(wide=wide))
@@ -174,6 +176,7 @@ def register(app: typer.Typer) -> None:
                 day = dt.date.fromisoformat(as_of)
             except ValueError:
                 raise UsageError(f"--as-of: not a date (YYYY-MM-DD): {as_of!r}") from None
+        # deferred: keeps csbot --help fast
         from bot.runtime import build_runtime
         from scoring.config import ConfigError, load_config
 
@@ -184,11 +187,13 @@ def register(app: typer.Typer) -> None:
             cfg = load_config(path)
         except ConfigError as error:
             raise CliError(str(error)) from None
+        # deferred: keeps csbot --help fast
         from storage.data_range import data_range, outside_range
 
         problem = outside_range(day, data_range(runtime.engine))
         if problem:
             raise CliError(f"not scoring: {problem}; pass --as-of a date in that range")
+        # deferred: keeps csbot --help fast
         from scoring.service import score_portfolio
         from scoring.trend import attention_rank
 
@@ -201,6 +206,7 @@ def register(app: typer.Typer) -> None:
         from sqlalchemy import select
         from sqlmodel import Session, col
 
+        # deferred: keeps csbot --help fast
         from storage.models import Account
 
         with Session(runtime.engine) as session:

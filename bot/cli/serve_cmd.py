@@ -17,9 +17,12 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from bot.cli.errors import CliError
+
 if TYPE_CHECKING:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
+    # deferred: keeps csbot --help fast
     from bot.runtime import Runtime
     from bot.settings import Settings
 
@@ -29,12 +32,14 @@ logger = logging.getLogger("csbot.serve")
 def build_app(runtime: Runtime, scheduler: Any, bolt_app: Any = None) -> Any:
     """The lead's composed web app; only /healthz while other areas' routes are missing."""
     try:
+        # deferred: keeps csbot --help fast
         from bot.web.app import create_web_app
 
         return create_web_app(runtime, bolt_app=bolt_app, scheduler=scheduler)
     except ImportError as error:
         from starlette.applications import Starlette
 
+        # deferred: keeps csbot --help fast
         from bot.web.health import health_routes
 
         logger.warning("serving /healthz only: %s", error)
@@ -43,6 +48,7 @@ def build_app(runtime: Runtime, scheduler: Any, bolt_app: Any = None) -> Any:
 
 def start_scheduler(runtime: Runtime) -> Any:
     """Start the scheduler; None (with a clear warning) when another instance owns it."""
+    # deferred: keeps csbot --help fast
     from bot.scheduling.service import CsbotScheduler, InstanceAlreadyRunning
 
     scheduler = CsbotScheduler(runtime)
@@ -57,8 +63,8 @@ def start_scheduler(runtime: Runtime) -> Any:
 def socket_handler(runtime: Runtime) -> SocketModeHandler:
     """The Socket Mode handler, built before anything starts so a missing token is one
     line (`csbot: set CSBOT_SLACK_BOT_TOKEN …`), not a traceback after "listening"."""
+    # deferred: keeps csbot --help fast
     from bot.app.socket import socket_mode_handler
-    from bot.cli.errors import CliError
     from bot.slack.app import SlackConfigError
 
     try:
@@ -72,8 +78,8 @@ def http_bolt_app(runtime: Runtime) -> Any:
     before anything starts so a missing bot token is one line, not a traceback."""
     if not runtime.settings.slack_signing_secret:
         return None
+    # deferred: keeps csbot --help fast
     from bot.app.bolt import create_bolt_app
-    from bot.cli.errors import CliError
     from bot.slack.app import SlackConfigError
 
     try:
@@ -84,7 +90,7 @@ def http_bolt_app(runtime: Runtime) -> Any:
 
 def check_slack_token(bolt_app: Any, runtime: Runtime) -> None:
     """auth.test once, now, so no request waits for it (see bot.web.slack_token)."""
-    from bot.cli.errors import CliError
+    # deferred: keeps csbot --help fast
     from bot.web.slack_token import SlackStartupError, check_token
 
     try:
@@ -142,7 +148,7 @@ def serve(
     """Run csbot: the scheduler and the HTTP server (or Socket Mode)."""
     import uvicorn
 
-    from bot.cli.errors import CliError
+    # deferred: keeps csbot --help fast
     from bot.runtime import build_runtime
 
     runtime = build_runtime()
@@ -187,6 +193,7 @@ def serve(
     print(f"csbot listening on http://{shown_host}:{bound_port}", flush=True)
     try:
         if handler is not None:
+            # deferred: keeps csbot --help fast
             from bot.app.socket import run_socket_mode
             from bot.slack.app import SlackConfigError
 

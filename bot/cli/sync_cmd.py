@@ -39,6 +39,7 @@ def sync(
     ),
 ) -> None:
     """Sync one source incrementally (only what changed since the last sync)."""
+    # deferred: keeps csbot --help fast
     from bot.runtime import build_runtime
     from storage.connectors.registry import SOURCES, NotConfigured, build
     from storage.ingest.mapping import MappingError, load_mapping
@@ -62,6 +63,7 @@ def sync(
         for problem in error.problems:
             typer.echo(f"csbot: {problem}", err=True)
         raise typer.Exit(2) from None
+    # deferred: keeps csbot --help fast
     from storage.connectors import run_sync
 
     report = run_sync(

@@ -28,6 +28,7 @@ def register(app: typer.Typer) -> None:
         themes: Annotated[int | None, typer.Option("--themes", min=2, max=30)] = None,
     ) -> None:
         """Survey comments and ticket subjects grouped into themes (default: the last 90 days)."""
+        # deferred: keeps csbot --help fast
         from bot.runtime import build_runtime
         from scoring.voc.service import voc_report
 
@@ -69,6 +70,7 @@ def register(app: typer.Typer) -> None:
         remove: Annotated[bool, typer.Option("--remove", help="Remove the route")] = False,
     ) -> None:
         """Route themes whose top terms include TERM to OWNER (or --remove the route)."""
+        # deferred: keeps csbot --help fast
         from bot.runtime import build_runtime
         from scoring.voc.service import route_theme, unroute_theme
         from storage.db import session_scope

@@ -33,6 +33,7 @@ from sqlmodel import Session, col, select
 
 from bot.delivery.outbox import enqueue, get_by_key
 from bot.delivery.prefs import Prefs, prefs_for
+from bot.delivery.users import user_time_zone
 from bot.hours import in_span, local, span_end_after
 from bot.settings import Settings
 from storage.clock import Clock
@@ -127,7 +128,6 @@ def decide(
 # -- the database side -------------------------------------------------------------------------
 def recipient_tz(session: Session, recipient: str, default: str) -> str:
     """A person's Slack time zone (cached from users.info / lookupByEmail), else `default`."""
-    from bot.delivery.users import user_time_zone
 
     if "@" not in recipient:
         return default

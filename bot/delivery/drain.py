@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 
 from bot.delivery.sender import DeliveryStats, deliver_pending, sleep_for
 from storage.clock import Clock
+from storage.enums import OutboxStatus
 from storage.models.delivery import OutboxMessage
 
 DEFAULT_MAX_WAIT_SECONDS = 120.0
@@ -111,7 +112,9 @@ def drain(
         report.delivered += stats.sent + stats.reconciled
         report.halted = report.halted or stats.halted
         rows = _rows(engine, wanted) if wanted else []
-        waiting = [row for row in rows if row.status in ("pending", "sending")]
+        waiting = [
+            row for row in rows if row.status in (OutboxStatus.PENDING, OutboxStatus.SENDING)
+        ]
         if not waiting or report.halted:
             break
         ready = min(_ready_at(row) for row in waiting)
@@ -119,14 +122,14 @@ def drain(
             break
         pause(max((ready - clock.now()).total_seconds(), MIN_WAIT_SECONDS))
     for row in rows:
-        if row.status == "sent":
+        if row.status == OutboxStatus.SENT:
             report.sent.append(row.idempotency_key)
             continue
         leftover = Leftover(
             row.idempotency_key,
             row.status,
-            _ready_at(row) if row.status != "failed" else None,
+            _ready_at(row) if row.status != OutboxStatus.FAILED else None,
             row.last_error,
         )
-        (report.failed if row.status == "failed" else report.pending).append(leftover)
+        (report.failed if row.status == OutboxStatus.FAILED else report.pending).append(leftover)
     return report

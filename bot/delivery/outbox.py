@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 
 from bot.delivery.limits import MAX_MESSAGE_BLOCKS
 from storage.clock import Clock
+from storage.enums import OutboxStatus
 from storage.models.delivery import OutboxMessage
 
 
@@ -67,7 +68,7 @@ def enqueue(
         "channel": channel,
         "account_id": account_id,
         "payload": payload,
-        "status": "pending",
+        "status": OutboxStatus.PENDING,
         "attempts": 0,
         "outcome_unknown": False,
         "next_attempt_at": not_before or now,
@@ -108,9 +109,9 @@ def retry_failed(session: Session, *, clock: Clock, ids: list[int] | None = None
     """
     statement = (
         update(OutboxMessage)
-        .where(col(OutboxMessage.status) == "failed")
+        .where(col(OutboxMessage.status) == OutboxStatus.FAILED)
         .values(
-            status="pending",
+            status=OutboxStatus.PENDING,
             attempts=0,
             next_attempt_at=clock.now(),
             claimed_by=None,

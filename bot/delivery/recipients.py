@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from bot.delivery.users import resolve_user
 from bot.settings import Settings
 from storage.clock import Clock
 
@@ -32,8 +33,6 @@ def recipient(
     """
     user_id = None
     if owner:
-        from bot.delivery.users import resolve_user
-
         user_id = resolve_user(session, client, owner, clock, mapping_file=mapping_file).user_id
     if channel:
         return channel, user_id

@@ -45,6 +45,7 @@ from sqlalchemy import Connection, Engine, and_, func, or_, update
 from sqlalchemy import select as sa_select
 from sqlmodel import col
 
+from bot.delivery.client import make_web_client
 from bot.delivery.errors import (
     MessageRejected,
     RateLimited,
@@ -56,12 +57,13 @@ from bot.delivery.errors import (
 from bot.delivery.logs import log_event
 from bot.settings import Settings
 from storage.clock import Clock
+from storage.enums import OutboxStatus
 from storage.models.delivery import OutboxMessage
 
 logger = logging.getLogger("csbot.delivery")
 
 METADATA_EVENT_TYPE = "csbot_outbox"
-DELIVERABLE = ("pending", "sending")
+DELIVERABLE = (OutboxStatus.PENDING, OutboxStatus.SENDING)
 
 
 @dataclass(frozen=True)
@@ -101,7 +103,6 @@ def new_holder_id() -> str:
 def make_sender_client(settings: Settings, **kwargs: Any) -> WebClient:
     """The configured WebClient without automatic retries: a retried chat.postMessage after
     a dropped connection could post twice, so every retry goes through the sender."""
-    from bot.delivery.client import make_web_client
 
     client = make_web_client(settings, **kwargs)
     client.retry_handlers = []
@@ -294,7 +295,7 @@ class Sender:
                 sa_select(col(OutboxMessage.channel), func.max(col(OutboxMessage.sent_at)))
                 .where(
                     col(OutboxMessage.channel).in_(unknown),
-                    col(OutboxMessage.status) == "sent",
+                    col(OutboxMessage.status) == OutboxStatus.SENT,
                     col(OutboxMessage.sent_at) >= since,
                 )
                 .group_by(col(OutboxMessage.channel))
@@ -350,16 +351,7 @@ class Sender:
                 self._log(row, "duplicate_possible", level=logging.WARNING, error=error.code)
             if found:
                 channel, ts = found
-                if self._set(
-                    row,
-                    status="sent",
-                    sent_at=self.clock.now(),
-                    posted_channel=channel,
-                    ts=ts,
-                    outcome_unknown=False,
-                    claimed_until=None,
-                    last_error=None,
-                ):
+                if self._mark_sent(row, channel, ts):
                     self.stats.reconciled += 1
                     self._log(row, "sent", reconciled=True, ts=ts)
                 return
@@ -367,7 +359,7 @@ class Sender:
         if not self._set(
             row,
             require_status=DELIVERABLE,
-            status="sending",
+            status=OutboxStatus.SENDING,
             attempts=attempt,
             outcome_unknown=not is_update,
             claimed_until=self.clock.now() + dt.timedelta(seconds=self.config.claim_seconds),
@@ -384,19 +376,23 @@ class Sender:
             return
         self._paced(row.channel)
         self._step("posted", row)
-        if self._set(
-            row,
-            status="sent",
-            sent_at=self.clock.now(),
-            posted_channel=channel,
-            ts=posted_ts,
-            outcome_unknown=False,
-            claimed_until=None,
-            last_error=None,
-        ):
+        if self._mark_sent(row, channel, posted_ts):
             self.stats.sent += 1
             self._log(row, "sent", ts=posted_ts, posted_channel=channel)
         self._step("recorded", row)
+
+    def _mark_sent(self, row: OutboxMessage, channel: str, ts: str | None) -> bool:
+        """Record that Slack has the message (posted now, or found from an earlier try)."""
+        return self._set(
+            row,
+            status=OutboxStatus.SENT,
+            sent_at=self.clock.now(),
+            posted_channel=channel,
+            ts=ts,
+            outcome_unknown=False,
+            claimed_until=None,
+            last_error=None,
+        )
 
     def _post(self, row: OutboxMessage) -> tuple[str, str | None]:
         """One Slack call for `row`: an update, an ephemeral message, an answer through an
@@ -547,7 +543,7 @@ class Sender:
         self._count_error(error.code)
         if self._set(
             row,
-            status="pending",
+            status=OutboxStatus.PENDING,
             attempts=attempts,
             outcome_unknown=unknown,
             next_attempt_at=self.clock.now() + dt.timedelta(seconds=delay),
@@ -571,7 +567,7 @@ class Sender:
             delay = self._backoff_seconds(row.attempts)
             if self._set(
                 row,
-                status="pending",
+                status=OutboxStatus.PENDING,
                 outcome_unknown=unknown,
                 next_attempt_at=self.clock.now() + dt.timedelta(seconds=delay),
                 claimed_until=None,
@@ -582,7 +578,7 @@ class Sender:
             return
         if self._set(
             row,
-            status="failed",
+            status=OutboxStatus.FAILED,
             outcome_unknown=unknown,
             claimed_until=None,
             last_error=str(error),

@@ -19,6 +19,7 @@ from slack_sdk.errors import SlackApiError
 from sqlmodel import Session
 
 from bot.delivery.errors import classify
+from bot.settings import load_settings
 from storage.clock import Clock
 from storage.models.delivery import SlackUser
 
@@ -86,8 +87,6 @@ def load_mapping(path: Path) -> dict[str, MappedUser]:
 
 
 def _configured_mapping_file() -> Path | None:
-    from bot.settings import load_settings
-
     return load_settings().user_mapping_file
 
 

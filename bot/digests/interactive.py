@@ -20,7 +20,7 @@ def register(app: App, deps: SlackDeps) -> None:
         if not value.option or not value.as_of:
             raise BadInput("This list is out of date; open it again from the digest.")
         as_of = dt.date.fromisoformat(value.as_of)
-        lines = needing(it.session, value.option, as_of, it.now)
+        lines = needing(it.session, value.option, as_of, it.now, it.deps.runtime.settings)
         return see_all_view(lines, owner=value.option, as_of=as_of, page=value.run_id or 1)
 
     @on(app, deps, ActionId.DIGEST_SEE_ALL)

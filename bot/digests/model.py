@@ -17,6 +17,7 @@ WHY_LABELS = {
     "at_risk": "at risk",
     "falling_fast": "falling fast",
     "high_churn_risk": "high churn risk",
+    "elevated_churn_risk": "elevated churn risk",
     "stakeholder_critical": "stakeholders critical",
     "renewal_at_risk": "renewal at risk",
     "expansion": "expansion signals",  # scoring.attention's why key

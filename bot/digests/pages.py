@@ -1,7 +1,8 @@
 """ "See all N": every account that qualified for a digest, in the digest's order, a page
 at a time in a modal (Next / Previous), so no account is out of reach.
 
-The list is recomputed from the stored scores for the digest's owner and date (the same
+The list is recomputed from the stored scores for the accounts the digest's reader covers
+(their scope and the people they cover for, as the digest) and its date (the same
 exclusions as the digest: snoozed, "not a risk"); the modal's private_metadata remembers
 owner, date and page.
 """
@@ -26,7 +27,14 @@ from bot.accounts.attention import rank_accounts
 from bot.accounts.ranking import ScoreFacts
 from bot.delivery.limits import MAX_SECTION_TEXT
 from bot.digests.model import WHY_LABELS
-from bot.digests.service import latest_facts, not_a_risk_accounts, snoozed_accounts
+from bot.digests.service import (
+    latest_facts,
+    load_audiences,
+    not_a_risk_accounts,
+    snoozed_accounts,
+    viewed_by,
+)
+from bot.settings import Settings
 from bot.slack.format import band_emoji, change, escape, money, percent, truncate
 from bot.slack.ids import ActionId, ButtonValue, CallbackId
 
@@ -41,9 +49,13 @@ class Line:
     why: tuple[str, ...]
 
 
-def needing(session: Session, owner: str, as_of: dt.date, now: dt.datetime) -> list[Line]:
-    """Every account of `owner` that qualifies as of `as_of`, in the digest's order."""
-    rows = latest_facts(session, as_of, owners=[owner])
+def needing(
+    session: Session, viewer: str, as_of: dt.date, now: dt.datetime, settings: Settings
+) -> list[Line]:
+    """Every account that qualifies as of `as_of` among those `viewer`'s digest covers
+    (their scope and covers, `load_audiences`, as the digest itself), in the digest's order."""
+    audience = load_audiences(session, settings, {viewer: as_of})
+    rows = viewed_by(latest_facts(session, as_of), audience)
     names = {facts.account_id: name for facts, name, _o in rows}
     left_out = snoozed_accounts(session, now) | not_a_risk_accounts(session, as_of)
     ranked = rank_accounts([f for f, _n, _o in rows if f.account_id not in left_out], as_of)

@@ -15,7 +15,9 @@ from typing import Any
 from sqlmodel import Session, col, or_, select
 
 from bot.delivery.budget import held_count, release_held
+from bot.delivery.client import make_web_client
 from bot.delivery.recipients import mapping_file_of, recipient
+from bot.delivery.sender import deliver_pending
 from bot.digests.messages import digest_messages, item_rule
 from bot.digests.model import Digest
 from bot.digests.service import digest_subject
@@ -134,21 +136,6 @@ class PostResult:
     unreachable: tuple[str, ...] = ()  # CSMs with no Slack user (and no digest channel)
 
 
-def post_digests(
-    session: Session,
-    digests: list[Digest],
-    *,
-    as_of: dt.date,
-    runtime: Any,
-    clock: Clock,
-    client: Any = None,
-) -> int:
-    """Queue the digests, commit, and deliver everything due; return how many were sent."""
-    return queue_and_deliver(
-        session, digests, as_of=as_of, runtime=runtime, clock=clock, client=client
-    ).sent
-
-
 def queue_and_deliver(
     session: Session,
     digests: list[Digest],
@@ -159,8 +146,6 @@ def queue_and_deliver(
     client: Any = None,
 ) -> PostResult:
     """`queue_digests`, commit, then `deliver_pending` with the configured WebClient."""
-    from bot.delivery.client import make_web_client
-    from bot.delivery.sender import deliver_pending
 
     client = client or make_web_client(runtime.settings)
     rows: list[OutboxMessage] = []

@@ -17,7 +17,6 @@ from pydantic import TypeAdapter
 from sqlmodel import Session, col, select
 
 from bot.accounts.attention import rank_accounts
-from bot.accounts.cards import Suggester, _default_suggester, playbook_choices, weekly_health
 from bot.accounts.ranking import (
     AttentionRules,
     ScoreFacts,
@@ -26,15 +25,26 @@ from bot.accounts.ranking import (
     rank_expansion,
     top_reasons,
 )
-from bot.accounts.service import NOT_A_RISK_DAYS, account_states
+from bot.accounts.service import (
+    NOT_A_RISK_DAYS,
+    Suggester,
+    account_states,
+    default_suggester,
+    playbook_choices,
+    weekly_health,
+)
 from bot.accounts.trend import sparkline
+from bot.delivery.prefs import all_rows, from_row
+from bot.digests.audience import audiences
 from bot.digests.messages import digest_messages
 from bot.digests.model import Digest, DigestItem, ExpansionItem
+from bot.settings import Settings
 from bot.slack.deps import RenderContext
+from bot.slack.permissions import load_managers
 from scoring.attention import AttentionSettings, disagreement_line
 from storage.enums import FeedbackKind
 from storage.latest_scores import newest_scores_query
-from storage.models import Account, AccountScore, Feedback, Snooze
+from storage.models import Account, AccountScore, Feedback, SlackUser, Snooze
 
 STALE_AFTER_DAYS = 14  # an account not scored for two weeks is no longer live
 EXPANSION_SIZE = 3
@@ -241,7 +251,7 @@ def build_digests(
         [s for pick in chosen.values() for s, _p, _w in pick.attention]
         + [s for pick in chosen.values() for s, _p in pick.expansion],
     )
-    suggest = suggester or (_default_suggester() if library else None)
+    suggest = suggester or (default_suggester() if library else None)
     choices = playbook_choices(library)
 
     def suggested(score: AccountScore) -> tuple[str, ...]:
@@ -287,6 +297,25 @@ def build_digests(
             )
         )
     return digests
+
+
+def load_audiences(
+    session: Session, settings: Settings, day_of: Mapping[str, dt.date]
+) -> dict[str, set[str]]:
+    """Whose accounts each person in `day_of` (email → their local date) sees: their scope
+    (mine / my team / all, from their stored preferences) and the books of anyone away that
+    day who named them as cover (`bot.digests.audience`). The scheduled digest, `/cs digest`
+    and "See all" all ask this one function, so the three always list the same accounts."""
+    people = {row.email.lower(): from_row(row, settings) for row in all_rows(session) if row.email}
+    managers = load_managers(settings.manager_mapping_file)
+    wanted = {email.lower() for email in day_of}
+    user_ids = {
+        str(user.email).lower(): user.user_id
+        for user in session.exec(select(SlackUser))
+        if str(user.email).lower() in wanted
+    }
+    owners = [o for o in session.exec(select(Account.owner).distinct()).all() if o]
+    return audiences(people, owners, managers, user_ids, {e.lower(): d for e, d in day_of.items()})
 
 
 def viewed_by(

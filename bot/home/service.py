@@ -12,11 +12,12 @@ from typing import Any
 from sqlmodel import Session, select
 
 from bot.accounts.attention import rank_accounts
-from bot.accounts.cards import weekly_health
+from bot.accounts.service import weekly_health
 from bot.delivery.budget import held_count
 from bot.digests.model import Digest, DigestItem
 from bot.digests.service import build_digests, digest_item, latest_scores
 from bot.plays.service import OpenStep, open_steps
+from storage.enums import OutboxStatus
 from storage.models import OutboxMessage
 
 HOME_ACCOUNTS = 15
@@ -77,7 +78,7 @@ def load_home(
         select(OutboxMessage.sent_at)
         .where(
             OutboxMessage.idempotency_key == f"digest:{owner}:{as_of.isoformat()}",
-            OutboxMessage.status == "sent",
+            OutboxMessage.status == OutboxStatus.SENT,
         )
         .limit(1)
     ).first()

@@ -18,8 +18,10 @@ from slack_sdk.models.blocks import (
 )
 from sqlmodel import Session
 
+from bot.accounts.service import rate_text, usefulness_report
 from bot.delivery.limits import MAX_HEADER_TEXT, MAX_SECTION_TEXT
 from bot.leaders.service import BANDS, LeadersSummary, build_leaders_summary
+from bot.slack import blocks as render
 from bot.slack.format import band_emoji, band_label, escape, money, truncate
 
 logger = logging.getLogger(__name__)
@@ -146,7 +148,7 @@ def leaders_summary_message(
         f"Portfolio summary {period}: NRR {_ratio(r.nrr)}, GRR {_ratio(r.grr)}, "
         f"{len(worse)} accounts moved to a worse band"
     )
-    return {"text": truncate(text, 3000), "blocks": [b.to_dict() for b in blocks]}
+    return render.payload(truncate(text, 3000), blocks)
 
 
 MAX_RULES = 6
@@ -191,8 +193,6 @@ def forecast_blocks(session: Session, as_of: dt.date) -> list[Block]:
 def usefulness_blocks(session: Session, as_of: dt.date) -> list[Block]:
     """Per rule and per CSM over the last four weeks: entries a week and the useful rate
     of 👍 / 👎 (`csbot alerts report` has the whole table)."""
-    from bot.accounts.votes import rate_text, usefulness_report
-
     found = usefulness_report(session, since=as_of - dt.timedelta(days=27), until=as_of)
     if not found.by_rule:
         return []

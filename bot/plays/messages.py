@@ -28,6 +28,7 @@ from bot.slack import blocks as render
 from bot.slack import format as fmt
 from bot.slack.format import clock_time, escape, truncate, who
 from bot.slack.ids import ActionId, ButtonValue
+from storage.enums import RunStatus, StepStatus
 from storage.models import Outcome, PlaybookRun, PlaybookStep
 
 INSTRUCTIONS_PREVIEW = 280
@@ -42,7 +43,7 @@ def step_status_line(step: PlaybookStep, tz: str | None = None) -> str | None:
     """ "✅ Done by <@U1> at 09:12" (or Skipped); None while the step is open."""
     if step.status not in STATUS_MARKS:
         return None
-    verb = "Done" if step.status == "done" else "Skipped"
+    verb = "Done" if step.status == StepStatus.DONE else "Skipped"
     when = ""
     if step.done_at is not None:
         when = f" at {clock_time(step.done_at, tz)}"
@@ -57,10 +58,10 @@ def step_status_line(step: PlaybookStep, tz: str | None = None) -> str | None:
 def step_summary(step: PlaybookStep, now: dt.datetime | None = None) -> str:
     owner = who(step.owner) if step.owner else step.owner_role
     due = f"due {step.due_at:%b %d}"
-    if now is not None and step.status == "open" and step.due_at < now:
+    if now is not None and step.status == StepStatus.OPEN and step.due_at < now:
         due = f"⏰ overdue since {step.due_at:%b %d}"
     head = f"*{step.position}. {escape(step.title)}* · {step.kind} · {owner} · {due}"
-    if step.status == "open" and step.instructions:
+    if step.status == StepStatus.OPEN and step.instructions:
         head += "\n" + escape(truncate(step.instructions, INSTRUCTIONS_PREVIEW))
     return truncate(head, MAX_SECTION_TEXT)
 
@@ -121,7 +122,7 @@ def step_message(
     text = escape(f"{account_name} · {playbook_title}: {step.title}") + (
         f" — {status}" if status else ""
     )
-    return {"text": truncate(text, 3000), "blocks": [b.to_dict() for b in blocks]}
+    return render.payload(truncate(text, 3000), blocks)
 
 
 def run_message(
@@ -146,7 +147,7 @@ def run_message(
     about = f"{done} of {len(steps)} steps closed · started {run.started_at:%b %d} by {who(run.started_by)}"
     if run.trigger_reason:
         about += f" · {escape(truncate(run.trigger_reason, 300))}"
-    if run.status != "active":
+    if run.status != RunStatus.ACTIVE:
         about += f" · run {run.status}"
     blocks: list[Block] = [
         header,
@@ -167,7 +168,7 @@ def run_message(
             break
         blocks.extend(group)
     text = escape(f"{playbook_title} for {account_name}: {done} of {len(steps)} steps closed")
-    return {"text": truncate(text, 3000), "blocks": [b.to_dict() for b in blocks]}
+    return render.payload(truncate(text, 3000), blocks)
 
 
 # -- the run message's own buttons, the playbook list, my open steps ---------------------
@@ -198,7 +199,7 @@ def run_actions(run: PlaybookRun, outcome: Outcome | None) -> list[Block]:
         blocks.append(
             ContextBlock(block_id=f"run-outcome:{run.id}", elements=[render.mrkdwn(text)])
         )
-    if run.status == "active":
+    if run.status == RunStatus.ACTIVE:
         value = ButtonValue(account_id=run.account_id, run_id=run.id)
         elements: list[Any] = []
         if outcome is None:

@@ -29,7 +29,7 @@ from bot.slack.permissions import load_managers
 from bot.slack.send import queue_budgeted
 from playbooks.model import TIERS
 from storage.clock import Clock
-from storage.enums import MessageKind
+from storage.enums import MessageKind, RunStatus, StepStatus
 from storage.models import Account, PlaybookRun, PlaybookStep
 from storage.models.noise import DeliveryLedger
 
@@ -69,8 +69,8 @@ def late_steps(session: Session, now: dt.datetime) -> list[LateStep]:
         .join(PlaybookRun, col(PlaybookRun.id) == col(PlaybookStep.run_id))
         .join(Account, col(Account.account_id) == col(PlaybookRun.account_id))
         .where(
-            col(PlaybookStep.status) == "open",
-            col(PlaybookRun.status) == "active",
+            col(PlaybookStep.status) == StepStatus.OPEN,
+            col(PlaybookRun.status) == RunStatus.ACTIVE,
             col(PlaybookStep.due_at) < now,
         )
         .order_by(col(PlaybookStep.due_at), col(PlaybookStep.id))
@@ -202,6 +202,14 @@ def rollups_to_fold(
     managers = load_managers(settings.manager_mapping_file)
     rollups = group_rollups(late_steps(session, now), managers, None)
     return {who: rollups[who] for who in people if who in rollups}
+
+
+def rollup_readers(session: Session, *, now: dt.datetime, settings: Settings) -> set[str]:
+    """The people (emails) with a roll-up today: owners of late steps and the managers the
+    steps escalated to. The `digests` job treats them as due, so a manager who owns no
+    account still gets the escalations once a day, inside a digest of their own."""
+    managers = load_managers(settings.manager_mapping_file)
+    return {who for who in group_rollups(late_steps(session, now), managers, None) if "@" in who}
 
 
 def rollup_key(recipient_: str, day: dt.date) -> str:

@@ -27,7 +27,10 @@ from bot.slack.format import escape
 from bot.slack.middleware import Origin
 from bot.slack.replies import account_thread
 from bot.slack.send import Where, send
-from storage.enums import MessageKind, Source
+from playbooks import engine
+from playbooks.errors import InvalidTransition
+from playbooks.suggest import suggest_playbooks
+from storage.enums import MessageKind, RunStatus, Source, StepStatus
 from storage.latest_scores import newest_scores
 from storage.models import Account, PlaybookRun, PlaybookStep
 
@@ -46,18 +49,23 @@ def resolve_playbook(library: dict[str, Any], name: str) -> Any:
     raise BadInput(f"No playbook named `{name}`. Known playbooks: {known}")
 
 
+def _active_run(session: Session, account_id: str, playbook: str) -> PlaybookRun | None:
+    return session.exec(
+        select(PlaybookRun).where(
+            PlaybookRun.account_id == account_id,
+            PlaybookRun.playbook == playbook,
+            PlaybookRun.status == RunStatus.ACTIVE,
+        )
+    ).first()
+
+
 def suggested_names(deps: SlackDeps, session: Session, account_id: str) -> list[str]:
     """Playbook names for a start menu, the plays suggested for the account's score first."""
     names = sorted(deps.library)
     score = newest_scores(session, account_ids=[account_id]).get(account_id)
     if score is None:
         return names
-    try:
-        from playbooks.suggest import suggest_playbooks
-
-        suggested = [n for n in suggest_playbooks(score, deps.library) if n in deps.library]
-    except ImportError:
-        suggested = []
+    suggested = [n for n in suggest_playbooks(score, deps.library) if n in deps.library]
     return suggested + [name for name in names if name not in suggested]
 
 
@@ -74,20 +82,12 @@ def start_playbook(
 ) -> tuple[PlaybookRun, bool]:
     """Start `playbook_name` on `account` unless it already runs; post the run message in
     the account's thread (or the starter's DM). Returns (run, started_now)."""
-    from playbooks import engine
-    from playbooks.errors import InvalidTransition
 
     deps.policy.check(user_id=user_id, email=email, owners=[account.owner], what=account.name)
     playbook = resolve_playbook(deps.library, playbook_name)
     name = getattr(playbook, "name", playbook_name)
     with deps.one_at_a_time(account.account_id):
-        running = session.exec(
-            select(PlaybookRun).where(
-                PlaybookRun.account_id == account.account_id,
-                PlaybookRun.playbook == name,
-                PlaybookRun.status == "active",
-            )
-        ).first()
+        running = _active_run(session, account.account_id, name)
         if running is not None:
             return running, False
         try:
@@ -103,13 +103,7 @@ def start_playbook(
             session.commit()
         except InvalidTransition:  # another process started it a moment ago
             session.rollback()
-            running = session.exec(
-                select(PlaybookRun).where(
-                    PlaybookRun.account_id == account.account_id,
-                    PlaybookRun.playbook == name,
-                    PlaybookRun.status == "active",
-                )
-            ).first()
+            running = _active_run(session, account.account_id, name)
             if running is None:
                 raise
             return running, False
@@ -144,7 +138,7 @@ def run_message(
         playbook_title=title_of(library, run.playbook),
         now=now,
     )
-    if run.status != "active":  # a closed run's open steps take no more clicks
+    if run.status != RunStatus.ACTIVE:  # a closed run's open steps take no more clicks
         message = {**message, "blocks": [b for b in message["blocks"] if not is_step_actions(b)]}
     return with_run_actions(message, run_actions(run, outcome))
 
@@ -164,7 +158,7 @@ def status_message(
     runs = session.exec(
         select(PlaybookRun)
         .where(PlaybookRun.account_id == account.account_id)
-        .order_by(col(PlaybookRun.status) != "active", col(PlaybookRun.started_at).desc())
+        .order_by(col(PlaybookRun.status) != RunStatus.ACTIVE, col(PlaybookRun.started_at).desc())
     ).all()
     if not runs:
         return render.notice(
@@ -237,8 +231,8 @@ def open_steps(
         .join(PlaybookRun, col(PlaybookRun.id) == col(PlaybookStep.run_id))
         .join(Account, col(Account.account_id) == col(PlaybookRun.account_id))
         .where(
-            PlaybookStep.status == "open",
-            PlaybookRun.status == "active",
+            PlaybookStep.status == StepStatus.OPEN,
+            PlaybookRun.status == RunStatus.ACTIVE,
             or_(
                 col(PlaybookStep.owner).in_(identities),
                 (col(PlaybookStep.owner).is_(None)) & (col(PlaybookRun.owner).in_(identities)),

@@ -23,6 +23,7 @@ from bot.slack.blocks import mrkdwn
 from bot.slack.format import escape
 from bot.slack.ids import CallbackId
 from bot.slack.middleware import ModalMetadata
+from storage.enums import StepStatus
 from storage.models.playbook_runs import OUTCOME_KINDS
 
 NOTE = ("note", "note-input")
@@ -48,13 +49,13 @@ def _view(
 
 
 def step_note_modal(step_title: str, status: str, meta: ModalMetadata) -> dict[str, Any]:
-    verb = "Done" if status == "done" else "Skip"
+    verb = "Done" if status == StepStatus.DONE else "Skip"
     blocks = [
         SectionBlock(text=mrkdwn(f"{verb}: *{escape(step_title)}*")),
         InputBlock(
             block_id=NOTE[0],
             label="Note",
-            optional=status == "done",
+            optional=status == StepStatus.DONE,
             element=PlainTextInputElement(action_id=NOTE[1], multiline=True, max_length=2000),
         ),
     ]

@@ -15,12 +15,33 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from bot.alerts.service import raise_alerts
+from bot.delivery.budget import Kind, due_day, record_folded, rollup_day
 from bot.delivery.errors import SlackDeliveryError
+from bot.delivery.prefs import all_rows, prefs_for
+from bot.delivery.sender import deliver_pending, make_sender_client
+from bot.delivery.users import resolve_user
+from bot.digests.model import Digest
+from bot.digests.post import digest_key, queue_digests
+from bot.digests.service import build_digests, load_audiences
+from bot.leaders.messages import leaders_summary_message
+from bot.plays.rollup import queue_rollups, rollup_key, rollup_lines, rollups_to_fold
 from bot.runtime import Runtime
 from bot.settings import Settings
+from bot.slack.send import queue_budgeted
+from playbooks.engine import escalate_overdue, evaluate_triggers
+from playbooks.library import load_library
+from scoring.churn.snapshots import default_signals_fn
+from scoring.churn.train import TrainingError, train_and_promote
+from scoring.config import load_config
+from scoring.service import score_portfolio
 from storage.clock import Clock
+from storage.connectors.registry import configured, sync_configured
+from storage.data_range import data_range, outside_range
 from storage.enums import MessageKind
+from storage.ingest.importer import import_directory
 from storage.models import Account, OutboxMessage
+from storage.models.noise import DeliveryLedger
 
 logger = logging.getLogger("csbot.scheduling")
 
@@ -38,14 +59,11 @@ def _client(runtime: Runtime) -> Any:
         return override
     if not runtime.settings.slack_online:
         return None
-    from bot.delivery.sender import make_sender_client
 
     return make_sender_client(runtime.settings)
 
 
 def _library(runtime: Runtime) -> dict[str, Any]:
-    from playbooks.library import load_library
-
     return load_library(runtime.settings.playbook_dir)
 
 
@@ -53,7 +71,6 @@ def _library(runtime: Runtime) -> dict[str, Any]:
 def import_data(runtime: Runtime, clock: Clock) -> dict[str, Any]:
     """Sync the configured connectors (`csbot sync`), then import the contract files in
     CSBOT_IMPORT_DIR (skipped when it is not set)."""
-    from storage.connectors.registry import configured, sync_configured
 
     synced = (
         sync_configured(runtime.engine, runtime.settings, clock)
@@ -63,7 +80,6 @@ def import_data(runtime: Runtime, clock: Clock) -> dict[str, Any]:
     directory = runtime.settings.import_dir
     if directory is None:
         return {"skipped": "CSBOT_IMPORT_DIR is not set", **synced}
-    from storage.ingest.importer import import_directory
 
     # The nightly run keeps the good rows; rejected ones land in the rejects files.
     report = import_directory(runtime.engine, directory, skip_invalid=True)
@@ -78,11 +94,8 @@ def import_data(runtime: Runtime, clock: Clock) -> dict[str, Any]:
 
 def score(runtime: Runtime, clock: Clock) -> dict[str, Any]:
     """Score every live account as of today (CSBOT_TIMEZONE)."""
-    from scoring.config import load_config
-    from scoring.service import score_portfolio
 
     as_of = local_date(clock, runtime.settings.timezone)
-    from storage.data_range import data_range, outside_range
 
     problem = outside_range(as_of, data_range(runtime.engine))
     if problem:  # scoring past the data reads the import's end as a collapse of usage
@@ -95,7 +108,6 @@ def score(runtime: Runtime, clock: Clock) -> dict[str, Any]:
 
 def alerts(runtime: Runtime, clock: Clock) -> dict[str, Any]:
     """Queue risk and expansion alerts for today's scores, then deliver."""
-    from bot.alerts.service import raise_alerts
 
     as_of = local_date(clock, runtime.settings.timezone)
     client = _client(runtime)
@@ -111,7 +123,6 @@ def alerts(runtime: Runtime, clock: Clock) -> dict[str, Any]:
 
 def triggers(runtime: Runtime, clock: Clock) -> dict[str, Any]:
     """Start the playbook runs whose triggers fire on today's scores."""
-    from playbooks.engine import evaluate_triggers
 
     as_of = local_date(clock, runtime.settings.timezone)
     with Session(runtime.engine, expire_on_commit=False) as session:
@@ -139,8 +150,6 @@ def retrain(runtime: Runtime, clock: Clock) -> dict[str, Any]:
     Without enough history (no churn yet, a new install) it reports why and changes
     nothing, so the job is safe to schedule from day one.
     """
-    from scoring.churn.snapshots import default_signals_fn
-    from scoring.churn.train import TrainingError, train_and_promote
 
     as_of = local_date(clock, runtime.settings.timezone)
     try:
@@ -167,9 +176,6 @@ def reminders(runtime: Runtime, clock: Clock) -> dict[str, Any]:
     """Escalate slipped playbook steps (CSM → manager → executive), then queue each
     person's daily roll-up once their digest time has passed (`bot.plays.rollup`): one
     message a person a day, never one per step."""
-    from bot.delivery.budget import rollup_day
-    from bot.plays.rollup import queue_rollups
-    from playbooks.engine import escalate_overdue
 
     client = _client(runtime)
     now = clock.now()
@@ -202,11 +208,6 @@ def due_digest_owners(
     A person's time zone is Slack's (users.info / lookupByEmail) unless every digest goes
     to one channel (CSBOT_DIGEST_CHANNEL), when CSBOT_TIMEZONE is used for all.
     """
-    from bot.delivery.budget import due_day
-    from bot.delivery.prefs import all_rows
-    from bot.delivery.users import resolve_user
-    from bot.digests.post import digest_key
-    from storage.models.noise import DeliveryLedger
 
     settings = runtime.settings
     owners = session.exec(
@@ -215,6 +216,9 @@ def due_digest_owners(
     people = {o.lower() for o in owners if o}
     people |= {row.email.lower() for row in all_rows(session) if row.email}
     now = clock.now()
+    from bot.plays.rollup import rollup_readers  # managers hearing of escalated steps
+
+    people |= rollup_readers(session, now=now, settings=settings)
     due: dict[dt.date, list[str]] = defaultdict(list)
     for person in sorted(people):
         if not settings.digest_channel:
@@ -252,7 +256,6 @@ def due_day_in(
     tz: str, person: str, session: Session, now: dt.datetime, settings: Settings
 ) -> dt.date | None:
     """`due_day` with the time zone forced (everyone's digest in one channel)."""
-    from bot.delivery.prefs import prefs_for
 
     prefs = prefs_for(session, person, settings)
     moment = now.replace(tzinfo=dt.UTC).astimezone(zoneinfo.ZoneInfo(tz))
@@ -261,29 +264,6 @@ def due_day_in(
     if moment.weekday() not in prefs.digest_days or prefs.away_on(moment.date()):
         return None
     return moment.date()
-
-
-def digest_audiences(
-    session: Session, runtime: Runtime, day_of: dict[str, dt.date]
-) -> dict[str, set[str]]:
-    """Whose accounts each due person's digest covers (`bot.digests.audience`)."""
-    from pathlib import Path
-
-    from bot.delivery.prefs import all_rows, from_row
-    from bot.digests.audience import audiences
-    from bot.slack.permissions import load_managers
-    from storage.models import SlackUser
-
-    settings = runtime.settings
-    owners = [o for o in session.exec(select(Account.owner).distinct()).all() if o]
-    people = {row.email.lower(): from_row(row, settings) for row in all_rows(session) if row.email}
-    path = settings.manager_mapping_file
-    managers = load_managers(Path(path)) if path else {}
-    user_ids = {
-        user.email: user.user_id
-        for user in session.exec(select(SlackUser).where(col(SlackUser.email).in_(list(day_of))))
-    }
-    return audiences(people, owners, managers, user_ids, day_of)
 
 
 def fold_rollups(
@@ -299,11 +279,6 @@ def fold_rollups(
     only a roll-up, too), each roll-up noted as folded so the `reminders` job does not send
     it as a second message on a digest day."""
     from dataclasses import replace
-
-    from bot.delivery.budget import Kind, record_folded
-    from bot.digests.model import Digest
-    from bot.plays.rollup import rollup_key, rollup_lines, rollups_to_fold
-    from storage.models.noise import DeliveryLedger
 
     now = clock.now()
     rollups = rollups_to_fold(session, people=owners, now=now, settings=settings)
@@ -333,8 +308,6 @@ def digests(runtime: Runtime, clock: Clock) -> dict[str, Any]:
     """Queue today's digest for every person whose local digest time has passed (the
     outbox key `digest:<email>:<date>` makes it once a day; the noise budget decides),
     then deliver."""
-    from bot.digests.post import queue_digests
-    from bot.digests.service import build_digests
 
     client = _client(runtime)
     settings = runtime.settings
@@ -346,7 +319,7 @@ def digests(runtime: Runtime, clock: Clock) -> dict[str, Any]:
         library = _library(runtime) if due else None
         for as_of, owners in sorted(due.items()):
             due_count += len(owners)
-            audience = digest_audiences(session, runtime, dict.fromkeys(owners, as_of))
+            audience = load_audiences(session, settings, dict.fromkeys(owners, as_of))
             built = build_digests(
                 session,
                 as_of,
@@ -374,8 +347,6 @@ def leaders(runtime: Runtime, clock: Clock) -> dict[str, Any]:
     channel = runtime.settings.leaders_channel
     if not channel:
         return {"skipped": "CSBOT_LEADERS_CHANNEL is not set"}
-    from bot.leaders.messages import leaders_summary_message
-    from bot.slack.send import queue_budgeted
 
     as_of = local_date(clock, runtime.settings.timezone)
     year, week, _ = as_of.isocalendar()
@@ -408,7 +379,6 @@ def deliver(runtime: Runtime, clock: Clock) -> dict[str, Any]:
 def _deliver(runtime: Runtime, clock: Clock, client: Any) -> dict[str, Any]:
     if client is None:
         return {"delivery": "offline (CSBOT_SLACK_BOT_TOKEN is not set)"}
-    from bot.delivery.sender import deliver_pending
 
     stats = deliver_pending(runtime.engine, client, clock)
     return {

@@ -23,13 +23,18 @@ from sqlalchemy import Engine, select
 from sqlmodel import Session, SQLModel, col
 from sqlmodel import select as sqlmodel_select
 
+from bot.accounts.attention import attention_why
+from bot.accounts.ranking import is_expansion_candidate
 from bot.runtime import Runtime
 from bot.scheduling import registry
 from bot.scheduling.runner import run_job
 from bot.scheduling.sink import RecordingSlack
 from bot.settings import Settings
+from storage import migrate
 from storage.clock import FixedClock
 from storage.db import is_sqlite, make_engine
+from storage.models import AccountScore, OutboxMessage, SlackUser
+from storage.models.noise import DeliveryLedger
 
 SKIPPED_BY_DEFAULT = ("retrain", "deliver")  # deliver runs inside every job with the sink
 HEAVY_TICK = {"digests"}
@@ -89,7 +94,6 @@ class ReplayRuntime(Runtime):
 
 def copy_database(source: Engine, target_path: Path) -> Engine:
     """A scratch SQLite copy of `source` at `target_path`, at csbot's current schema."""
-    from storage import migrate
 
     if is_sqlite(source) and source.url.database not in (None, "", ":memory:"):
         with (
@@ -151,8 +155,6 @@ def replay(
     workdir: Path | None = None,
 ) -> ReplayReport:
     """Run the scheduled jobs from `start` 00:00 UTC for `days` days on a copy of the data."""
-    from storage.models import OutboxMessage, SlackUser
-    from storage.models.noise import DeliveryLedger
 
     names = [
         name
@@ -226,9 +228,6 @@ def count_low_risk(session: Session, about: dict[tuple[str, dt.date], list[dict[
     """Sent entries (digest lines, alerts) about an account that, on that day, had no
     attention reason (`bot.accounts.attention.attention_why`) and was not an expansion
     candidate; overdue steps and escalations are reasons of their own."""
-    from bot.accounts.attention import attention_why
-    from bot.accounts.ranking import is_expansion_candidate
-    from storage.models import AccountScore
 
     wanted = [
         (str(item.get("account_id")), day)

@@ -30,6 +30,7 @@ from bot.runtime import Runtime
 from bot.scheduling import leases, registry
 from bot.scheduling.runner import run_job
 from storage.db import is_sqlite
+from storage.models.delivery import JobLease
 
 logger = logging.getLogger("csbot.scheduling")
 
@@ -162,8 +163,6 @@ class CsbotScheduler:
                 with engine.begin() as connection:  # a crashed process on this host: take over
                     from sqlalchemy import update
                     from sqlmodel import col
-
-                    from storage.models.delivery import JobLease
 
                     connection.execute(
                         update(JobLease)

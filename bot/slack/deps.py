@@ -18,6 +18,7 @@ from sqlmodel import Session
 
 from bot.runtime import Runtime
 from bot.slack.permissions import Policy, policy_from_settings
+from playbooks.library import load_library
 from storage.clock import Clock
 from storage.enums import MessageKind
 
@@ -76,7 +77,6 @@ class SlackDeps:
     @cached_property
     def library(self) -> dict[str, Any]:
         """The playbook library, loaded on first use (built-ins plus CSBOT_PLAYBOOK_DIR)."""
-        from playbooks.library import load_library
 
         return load_library(self.runtime.settings.playbook_dir)
 

@@ -11,6 +11,7 @@ import logging
 from slack_sdk.errors import SlackApiError
 
 from bot.delivery.errors import SlackDeliveryError
+from playbooks import errors as playbook_errors
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +34,6 @@ class BadInput(SlackUserError):
 
 def describe_error(error: BaseException) -> str:
     """The sentence shown to the person for `error`; unexpected errors are logged, not shown."""
-    from playbooks import errors as playbook_errors
 
     if isinstance(error, SlackUserError):
         return str(error)

@@ -14,6 +14,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from bot.runtime import Runtime
+from bot.scheduling.runner import last_runs
 
 
 def scheduler_state(scheduler: Any) -> str:
@@ -40,8 +41,6 @@ def health_report(runtime: Runtime, scheduler: Any = None) -> tuple[int, dict[st
         return 503, body
     body["database"] = "ok"
     try:
-        from bot.scheduling.runner import last_runs
-
         body["last_runs"] = {
             job: run.finished_at.isoformat(timespec="seconds") + "Z"
             for job, run in sorted(last_runs(runtime).items())

@@ -32,6 +32,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from storage.seen_requests import first_sighting
+
 logger = logging.getLogger("csbot.web.slack")
 
 SIGNATURE_WINDOW_SECONDS = 300
@@ -125,8 +127,6 @@ class SlackRequestGuard:
         return body
 
     def _first_sighting(self, signature: str, timestamp: int) -> bool:
-        from storage.seen_requests import first_sighting
-
         now = dt.datetime.fromtimestamp(self.now(), dt.UTC).replace(tzinfo=None)
         expires = dt.datetime.fromtimestamp(
             timestamp + SIGNATURE_WINDOW_SECONDS + 60, dt.UTC

@@ -13,10 +13,12 @@ import datetime as dt
 
 from sqlmodel import Session, col, select
 
-from playbooks.audit import audit, check_source
+from playbooks.audit import check_source
 from playbooks.errors import InvalidTransition, NotFound, PlaybookError
 from playbooks.prep.writer import Writer, WriteRequest
+from storage.audit import audit
 from storage.clock import Clock
+from storage.enums import RunStatus, StepStatus
 from storage.models import (
     Account,
     Contact,
@@ -44,8 +46,8 @@ def propose_drafts(
         select(PlaybookStep, PlaybookRun)
         .join(PlaybookRun, col(PlaybookRun.id) == col(PlaybookStep.run_id))
         .where(
-            col(PlaybookRun.status) == "active",
-            col(PlaybookStep.status) == "open",
+            col(PlaybookRun.status) == RunStatus.ACTIVE,
+            col(PlaybookStep.status) == StepStatus.OPEN,
             col(PlaybookStep.kind) == "message",
             col(PlaybookStep.message).is_not(None),
             ~col(PlaybookStep.id).in_(

@@ -15,7 +15,16 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 from sqlmodel import Session, col
 
+from scoring.bands import direction, health_band
+from scoring.churn.apply import churn_predictions
+from scoring.expansion import expansion_reasons, expansion_scores
+from scoring.explain import explain_all
+from scoring.health import NEUTRAL_POINT
+from scoring.service import frame_health, resolve_config
+from scoring.signals import compute_signals
 from scoring.signals.sentiment import compound
+from scoring.stakeholders import stakeholders_summary
+from storage.enums import RunStatus
 from storage.models import (
     Account,
     AccountScore,
@@ -189,14 +198,6 @@ def score_one(engine: Engine, account_id: str, as_of: dt.date) -> AccountScore |
     health, band, trend against its health 7 and 30 days before, reasons, expansion,
     stakeholders and the active churn model's risk. A fraction of a second, where scoring
     the whole book would take seconds."""
-    from scoring.bands import direction, health_band
-    from scoring.churn.apply import churn_predictions
-    from scoring.expansion import expansion_reasons, expansion_scores
-    from scoring.explain import explain_all
-    from scoring.health import NEUTRAL_POINT
-    from scoring.service import frame_health, resolve_config
-    from scoring.signals import compute_signals
-    from scoring.stakeholders import stakeholders_summary
 
     with Session(engine) as session:
         started = session.execute(
@@ -411,7 +412,7 @@ def _surveys(
 def _runs(session: Session, account_id: str) -> list[RunSummary]:
     runs = session.scalars(
         select(PlaybookRun).where(
-            col(PlaybookRun.account_id) == account_id, col(PlaybookRun.status) == "active"
+            col(PlaybookRun.account_id) == account_id, col(PlaybookRun.status) == RunStatus.ACTIVE
         )
     ).all()
     summaries = []

@@ -18,11 +18,14 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 from sqlmodel import Session, col
 
-from playbooks.audit import audit, check_source
+from playbooks.audit import check_source
 from playbooks.errors import PlaybookError
 from playbooks.prep.facts import AccountFacts, Figure, find_account, load_facts
 from scoring.forecast.service import RenewalForecast, forecast_account
+from storage.audit import audit
 from storage.clock import Clock
+from storage.db import session_scope
+from storage.enums import RunStatus, StepStatus
 from storage.models import (
     PlaybookRun,
     PlaybookStep,
@@ -237,8 +240,8 @@ def _open_steps(session: Session, account_id: str) -> list[tuple[str, str | None
         .join(PlaybookRun, col(PlaybookRun.id) == col(PlaybookStep.run_id))
         .where(
             col(PlaybookRun.account_id) == account_id,
-            col(PlaybookRun.status) == "active",
-            col(PlaybookStep.status) == "open",
+            col(PlaybookRun.status) == RunStatus.ACTIVE,
+            col(PlaybookStep.status) == StepStatus.OPEN,
         )
         .order_by(col(PlaybookStep.due_at))
         .limit(8)
@@ -312,8 +315,8 @@ def upcoming_qbrs(session: Session, as_of: dt.date, days_ahead: int = 7) -> list
         select(col(PlaybookRun.account_id), col(PlaybookStep.due_at))
         .join(PlaybookRun, col(PlaybookRun.id) == col(PlaybookStep.run_id))
         .where(
-            col(PlaybookRun.status) == "active",
-            col(PlaybookStep.status) == "open",
+            col(PlaybookRun.status) == RunStatus.ACTIVE,
+            col(PlaybookStep.status) == StepStatus.OPEN,
             col(PlaybookStep.kind) == "meeting",
             func.lower(col(PlaybookStep.title)).like("%qbr%"),
             col(PlaybookStep.due_at) >= lo,
@@ -353,7 +356,6 @@ def next_qbr(session: Session, account_id: str, today: dt.date, within_days: int
 
 def prepare_upcoming_qbrs(engine: Engine, clock: Clock, days_ahead: int = 7) -> list[QbrDraft]:
     """The scheduled job: draft every QBR a week out that has no draft yet."""
-    from storage.db import session_scope
 
     as_of = clock.now().date()
     with Session(engine) as session:
@@ -409,7 +411,7 @@ def log_qbr(
         select(PlaybookRun).where(
             col(PlaybookRun.account_id) == aid,
             col(PlaybookRun.playbook) == QBR_RUN,
-            col(PlaybookRun.status) == "active",
+            col(PlaybookRun.status) == RunStatus.ACTIVE,
         )
     ).first()
     if run is None and actions:

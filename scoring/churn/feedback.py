@@ -10,9 +10,10 @@ import datetime as dt
 
 from sqlmodel import Session
 
+from storage.audit import audit
 from storage.clock import Clock
 from storage.enums import FeedbackKind, Source
-from storage.models import Account, AuditLog, Feedback
+from storage.models import Account, Feedback
 
 FEEDBACK_LABELS = tuple(FeedbackKind)
 FEEDBACK_SOURCES = tuple(Source)
@@ -53,21 +54,20 @@ def record_feedback(
     )
     session.add(row)
     session.flush()
-    session.add(
-        AuditLog(
-            at=now,
-            actor=by,
-            source=source,
-            action="churn_feedback",
-            entity="account",
-            entity_id=account_id,
-            detail={
-                "label": label,
-                "as_of": as_of.isoformat(),
-                "note": note,
-                "feedback_id": row.id,
-            },
-        )
+    audit(
+        session,
+        clock=clock,
+        actor=by,
+        source=source,
+        action="churn_feedback",
+        entity="account",
+        entity_id=account_id,
+        detail={
+            "label": label,
+            "as_of": as_of.isoformat(),
+            "note": note,
+            "feedback_id": row.id,
+        },
     )
     session.flush()
     return row

@@ -226,6 +226,7 @@ TRAJECTORY_SIGNALS = (
     "csat_avg",
     "sentiment",
     "overdue_invoices",
+    "days_overdue",
 )
 TRAJECTORY_LOOKBACKS = (28, 84)
 

@@ -52,6 +52,31 @@ def health_line_for_precision(
     return None if t is None else float(np.nextafter(-t, np.inf))
 
 
+def health_line_for_rate(y: ArrayLike, health: ArrayLike, share: float = 1.0) -> float:
+    """The highest health line that flags no more rows (health < line) than `share` × the
+    rows that churned: what the churn rate justifies when no line reaches the precision.
+    0 (flags nothing) on a book without churn."""
+    h = np.sort(np.asarray(health, dtype=np.float64)[np.isfinite(np.asarray(health, float))])
+    allowed = int(np.floor(share * float(np.asarray(y, dtype=np.float64).sum())))
+    if h.size == 0 or allowed < 1:
+        return 0.0
+    if allowed >= h.size:
+        return float(np.nextafter(h[-1], np.inf))
+    return float(h[allowed])  # rows strictly below it: at most `allowed`
+
+
+def capped_line(
+    chosen: float | None, fallback: float, y: ArrayLike, health: ArrayLike, share: float = 1.0
+) -> float | None:
+    """`chosen` when a line reached the precision; else the configured `fallback`, lowered
+    to `health_line_for_rate` when the fallback would flag more accounts than churn (None:
+    the fallback applies as it is)."""
+    if chosen is not None:
+        return chosen
+    cap = health_line_for_rate(y, health, share)
+    return cap if cap < fallback else None
+
+
 def reliability_table(
     y: ArrayLike, scores: ArrayLike, bins: int = 10
 ) -> list[dict[str, float | int | None]]:

@@ -22,6 +22,7 @@ import numpy as np
 from sqlalchemy import Engine, func, select
 from sqlmodel import Session, col
 
+from scoring.bands import health_band
 from scoring.config import ConfigSource
 from scoring.forecast.rates import (
     UNKNOWN,
@@ -41,7 +42,9 @@ from scoring.forecast.renewals import (
     upcoming,
 )
 from scoring.forecast.simulate import Retention, simulate_retention
-from storage.models import Account, AccountScore, Contract, LifecycleEvent, UsageEvent
+from scoring.service import frame_health, resolve_config
+from scoring.signals import compute_signals
+from storage.models import Account, AccountScore, Contract, LifecycleEvent, ModelVersion, UsageEvent
 
 HORIZON_DAYS = 180
 DEFAULT_CHURN_HORIZON = 90  # when risks are stored but no model row says its horizon
@@ -180,10 +183,6 @@ def stored_or_computed_bands(engine: Engine, config: ConfigSource = None) -> Ban
                 ).all()
             )
         if not stored:
-            from scoring.bands import health_band
-            from scoring.service import frame_health, resolve_config
-            from scoring.signals import compute_signals
-
             cfg = resolve_config(config)
             frame = compute_signals(engine, day, params=cfg.signal_params)
             result = frame_health(frame, cfg)
@@ -245,7 +244,6 @@ def _churn_risks(engine: Engine, as_of: dt.date) -> tuple[dict[str, float], int]
                 col(AccountScore.as_of) == latest, col(AccountScore.churn_risk).is_not(None)
             )
         ).all()
-        from storage.models import ModelVersion
 
         horizon = session.execute(
             select(col(ModelVersion.horizon_days)).where(col(ModelVersion.active).is_(True))

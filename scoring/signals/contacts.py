@@ -97,12 +97,18 @@ def contact_signals(
     never_seen = np.fmin(
         np.nan_to_num(tenure, nan=params.silence_cap_days), params.silence_cap_days
     )
+    # Each contact's "never seen" silence, by its account's tenure. A contact whose account
+    # is not live on D (created later, or no account live at all: an as-of before the data)
+    # takes the cap; it is masked out below, and must not index an empty population.
+    live = pos >= 0
+    never_seen_of = np.full(m, float(params.silence_cap_days))
+    never_seen_of[live] = never_seen[pos[live]]
     role_array = np.array(roles, dtype=object)
     details: list[dict[str, Any]] = [{} for _ in range(population.n)]
     for role, prefix in ROLE_SIGNALS.items():
         of_role = (role_array == role) & (pos >= 0)
         silent = np.floor(np.where(np.isnan(days_since), np.inf, days_since))
-        silent = np.where(np.isinf(silent), never_seen[np.maximum(pos, 0)], silent)
+        silent = np.where(np.isinf(silent), never_seen_of, silent)
         active_idx = np.flatnonzero(of_role & present)
         best = np.full(population.n, np.nan)
         who = np.full(population.n, -1, dtype=np.int64)

@@ -28,10 +28,22 @@ def invoice_signals(
         inv.c.paid_at < win.end,
         inv.c.paid_at > inv.c.due_at,
     )
+    # Invoices that fell due in the 90 days before D: paid late, or still unpaid past due.
+    due_90 = and_(inv.c.due_at >= win.back(90), inv.c.due_at < win.start)
+    late_90 = and_(
+        due_90,
+        or_(
+            inv.c.paid_at.is_(None),
+            inv.c.paid_at >= win.end,
+            inv.c.paid_at > inv.c.due_at,
+        ),
+    )
     rows = conn.execute(
         restrict(
             select(
                 inv.c.account_id,
+                func.sum(case((due_90, 1), else_=0)).label("due_90"),
+                func.sum(case((late_90, 1), else_=0)).label("late_90"),
                 func.sum(case((overdue, 1), else_=0)).label("overdue"),
                 func.min(case((overdue, inv.c.due_at))).label("oldest_due"),
                 func.sum(case((late, 1), else_=0)).label("late"),
@@ -53,4 +65,11 @@ def invoice_signals(
             np.isnan(oldest), np.where(billed, 0.0, np.nan), np.ceil(oldest - 1)
         ),
         "late_invoices_365d": population.scatter(ids, [r.late for r in rows], fill=np.nan),
+        # The payment trajectory: the share of the last 90 days' invoices paid late or not
+        # at all (NaN when none fell due).
+        "late_invoice_share_90d": population.scatter(
+            ids,
+            [r.late_90 / r.due_90 if r.due_90 else None for r in rows],
+            fill=np.nan,
+        ),
     }

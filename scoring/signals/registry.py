@@ -72,6 +72,16 @@ def _change(row: Row, name: str, noun: str, current: str, baseline: str, unit: s
     return f"{noun} {word} {_pct(change)} against the 90-day baseline {numbers}"
 
 
+def _against_baseline(row: Row, name: str, when: str) -> str:
+    change = _num(row, name)
+    if change is None:
+        return "Usage has no 90-day baseline yet"
+    if abs(change) < 0.05:
+        return f"Usage {when} level with weeks 4-12"
+    word = "down" if change < 0 else "up"
+    return f"Usage {word} {_pct(change)} {when} against weeks 4-12"
+
+
 def _trend(row: Row, name: str, days: int) -> str:
     slope = _num(row, name)
     if slope is None:
@@ -280,6 +290,20 @@ _DEFS: tuple[SignalDef, ...] = (
         "Slope of weekly usage over the last 13 weeks, as a share of the mean week.",
         "ratio/week",
         lambda r: _trend(r, "usage_trend_90d", 90),
+    ),
+    SignalDef(
+        "usage_vs_baseline_7d",
+        "engagement",
+        "All usage in the last week against the mean week of weeks 4-12 before D, minus 1.",
+        "ratio",
+        lambda r: _against_baseline(r, "usage_vs_baseline_7d", "in the last week"),
+    ),
+    SignalDef(
+        "usage_vs_baseline_30d",
+        "engagement",
+        "All usage in the last 4 weeks against the mean week of weeks 4-12 before D, minus 1.",
+        "ratio",
+        lambda r: _against_baseline(r, "usage_vs_baseline_30d", "over the last 4 weeks"),
     ),
     SignalDef(
         "active_days_90d",
@@ -516,6 +540,17 @@ _DEFS: tuple[SignalDef, ...] = (
         "Invoices due in the 365 days to D that were paid after their due date.",
         "invoices",
         _count_text("{} invoices paid late in 12 months", "late_invoices_365d"),
+    ),
+    SignalDef(
+        "late_invoice_share_90d",
+        "contract",
+        "Share of the invoices due in the 90 days to D paid late or still unpaid.",
+        "ratio",
+        lambda r: (
+            "No invoice fell due in 90 days"
+            if _num(r, "late_invoice_share_90d") is None
+            else f"{_pct(_num(r, 'late_invoice_share_90d'))} of the invoices due in 90 days paid late or unpaid"
+        ),
     ),
     SignalDef(
         "contractions",

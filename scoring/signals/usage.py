@@ -189,6 +189,16 @@ def usage_signals(
         out[name] = _relative_slopes(rollup.weekly[:, :weeks])
         out[name][~(np.nan_to_num(tenure, nan=0.0) >= 7 * weeks - 1)] = np.nan
 
+    # All usage (every event, not only logins) in the last week and the last 4 weeks
+    # against the mean week of weeks 4-12 before D: a cliff shows in days, not after the
+    # 90-day baseline has absorbed it. NaN without 13 weeks of tenure or a quiet baseline.
+    base = rollup.weekly[:, 4:WEEKS].mean(axis=1)
+    grown = np.nan_to_num(tenure, nan=0.0) >= 7 * WEEKS - 1
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for name, weeks in (("usage_vs_baseline_7d", 1), ("usage_vs_baseline_30d", 4)):
+            recent = rollup.weekly[:, :weeks].mean(axis=1)
+            out[name] = np.where((base > 0) & grown, recent / base - 1, np.nan)
+
     activity = rollup.activity
     kpos = population.positions(activity.account_ids)
     out["active_users_30d"] = population.bincount(kpos, activity.recent)

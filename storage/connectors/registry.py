@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from sqlalchemy import Engine
 
 from storage.clock import Clock
+from storage.connectors import hubspot, salesforce, stripe, usage_files, usage_sql, zendesk
 from storage.connectors.base import Connector
 from storage.connectors.runner import SyncReport, run_sync
 from storage.ingest.mapping import Mapping, load_mapping
@@ -69,7 +70,6 @@ def _need(**values: str | Path | None) -> None:
 
 def _hubspot(settings: ConnectorSettings) -> Connector:
     _need(hubspot_token=settings.hubspot_token)
-    from storage.connectors import hubspot
 
     return hubspot.connector(settings.hubspot_token or "", settings.hubspot_api_url)
 
@@ -81,7 +81,6 @@ def _salesforce(settings: ConnectorSettings) -> Connector:
             salesforce_client_id=settings.salesforce_client_id,
             salesforce_client_secret=settings.salesforce_client_secret,
         )
-    from storage.connectors import salesforce
 
     return salesforce.connector(
         settings.salesforce_instance_url or "",
@@ -98,7 +97,6 @@ def _zendesk(settings: ConnectorSettings) -> Connector:
         zendesk_email=settings.zendesk_email,
         zendesk_token=settings.zendesk_token,
     )
-    from storage.connectors import zendesk
 
     return zendesk.connector(
         settings.zendesk_api_url or "", settings.zendesk_email or "", settings.zendesk_token or ""
@@ -107,21 +105,18 @@ def _zendesk(settings: ConnectorSettings) -> Connector:
 
 def _stripe(settings: ConnectorSettings) -> Connector:
     _need(stripe_api_key=settings.stripe_api_key)
-    from storage.connectors import stripe
 
     return stripe.connector(settings.stripe_api_key or "", settings.stripe_api_url)
 
 
 def _usage_sql(settings: ConnectorSettings) -> Connector:
     _need(usage_sql_url=settings.usage_sql_url, usage_sql=settings.usage_sql)
-    from storage.connectors import usage_sql
 
     return usage_sql.connector(settings.usage_sql_url or "", settings.usage_sql or "")
 
 
 def _usage_files(settings: ConnectorSettings) -> Connector:
     _need(usage_export_dir=settings.usage_export_dir)
-    from storage.connectors import usage_files
 
     return usage_files.connector(settings.usage_export_dir or "")
 

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from storage.demo.calendar import Window
-from storage.demo.plan import AccountPlan
+from storage.demo.plan import AccountPlan, _add_months
 from storage.demo.roster import PRODUCT_ROLES, Person
 from storage.demo.texts import TICKET_TOPICS, nps_comment, ticket_text, tone_for
 from storage.demo.trajectory import Trajectory
@@ -300,7 +300,6 @@ def invoices(
 ) -> list[Row]:
     """Invoices for every billing period of every contract, paid on time unless in trouble
     (billed every `every_months`, or as the segment usually is)."""
-    from storage.demo.plan import _add_months
 
     options, odds = BILLING[account.segment]
     every = int(rng.choice(options, p=odds))

@@ -14,6 +14,7 @@ import numpy as np
 from storage.demo.calendar import Window
 from storage.demo.episodes import Episode
 from storage.demo.plan import SYMPTOMS, AccountPlan
+from storage.demo.scenarios import seasonal_factor
 
 
 @dataclass
@@ -90,8 +91,6 @@ def render(account: AccountPlan, window: Window, rng: np.random.Generator) -> Tr
         ramp = start_level + (1.0 - start_level) * progress
     engagement = account.engagement * ramp * noise * (1.0 - 0.8 * symptoms["usage"])
     if account.seasonal:
-        from storage.demo.scenarios import seasonal_factor
-
         dates = [window.date(i) for i in range(n)]
         engagement = engagement * seasonal_factor(
             np.array([d.month for d in dates]), np.array([d.day for d in dates])
