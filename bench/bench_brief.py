@@ -3,7 +3,9 @@
 Usage: `csbot demo` first (it leaves csbot.db with 18 months of history), then
 `python bench/bench_brief.py [--database-url URL] [--accounts N]`. Prints the median and
 the slowest time of `build_brief` + `render_markdown` over N accounts (target: < 2 s),
-from stored scores (the nightly case) and, for one account, with the score computed.
+from stored scores (the nightly case) and, for one account, with the score computed; and
+the time of `/cs brief`'s Slack message (`build_brief` + Block Kit, validated with
+slack_sdk.models and Slack's limits), which is what a person waits for in Slack.
 """
 
 from __future__ import annotations
@@ -16,6 +18,9 @@ import time
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
+from bot.delivery.limits import validate_message
+from bot.prep.messages import brief_message
+from bot.slack.ids import ButtonValue
 from playbooks.prep.brief import build_brief, render_markdown
 from playbooks.prep.facts import AccountNotFound
 from playbooks.prep.qbr import qbr_draft
@@ -50,6 +55,19 @@ def main() -> None:
     print(
         f"brief, stored scores ({len(ids)} accounts as of {as_of}): "
         f"median {statistics.median(timings):.3f} s, slowest {max(timings):.3f} s"
+    )
+    slack, blocks = [], 0
+    for account_id in ids:
+        started = time.perf_counter()
+        share = ButtonValue(account_id=account_id, as_of=as_of.isoformat())
+        message = validate_message(
+            brief_message(build_brief(engine, account_id, as_of), share=share)
+        )
+        slack.append(time.perf_counter() - started)
+        blocks = max(blocks, len(message["blocks"]))
+    print(
+        f"/cs brief Slack message ({len(ids)} accounts): median {statistics.median(slack):.3f} s, "
+        f"slowest {max(slack):.3f} s, at most {blocks} blocks"
     )
     started = time.perf_counter()
     qbr_draft(engine, ids[0], as_of, as_of + dt.timedelta(days=7))

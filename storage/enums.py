@@ -75,6 +75,11 @@ class MessageKind(StrEnum):
     NOTE = "note"  # "<@U> did X" in an account's thread
     REPLY = "reply"  # any other answer to a person: a notice, a list, help
     REMINDERS = "reminders"  # a person's daily roll-up of overdue steps and escalations
+    BRIEF = "brief"  # an account brief shared in a channel (`/cs brief`, Share in channel)
+    QBR = "qbr"  # a QBR draft for the CSM, with Log QBR
+    QBR_FILE = "qbr-file"  # the QBR draft as a Markdown file, in the QBR message's thread
+    DRAFTS = "drafts"  # emails proposed by playbook steps, held for review (Edit, Mark sent)
+    VOC = "voc"  # the weekly voice-of-the-customer themes in the product channel
 
 
 class AlertKind(StrEnum):

@@ -133,6 +133,9 @@ def test_slots_name_the_occurrence(clock):
 
 def test_every_scheduled_job_sets_misfire_grace_and_coalesce():
     scheduled = {name: spec for name, spec in registry.JOBS.items() if spec.trigger}
-    assert set(scheduled) == {"nightly", "digests", "reminders", "leaders", "retrain", "deliver"}
+    assert set(scheduled) == {
+        "nightly", "digests", "reminders", "leaders", "retrain", "deliver",
+        "qbr-drafts", "drafts", "voc",
+    }  # fmt: skip
     assert all(spec.coalesce and spec.misfire_grace_seconds > 0 for spec in scheduled.values())
     assert scheduled["nightly"].misfire_grace_seconds == 6 * 3600

@@ -34,6 +34,7 @@ METHOD_SCOPES = {
     "views_update": None,
     "views_push": None,
     "auth_test": None,
+    "files_upload_v2": "files:write",
 }
 
 
@@ -82,7 +83,9 @@ def test_command_events_and_urls_are_in_the_manifest(manifest: dict) -> None:
 
 def test_every_web_api_call_has_its_scope(manifest: dict) -> None:
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
-    called = set(re.findall(r"\.((?:chat|users|conversations|views|auth)_[A-Za-z]+)\(", code()))
+    called = set(
+        re.findall(r"\.((?:chat|users|conversations|views|auth|files)_[A-Za-z]+)\(", code())
+    )
     assert called, "no Web API calls found"
     unknown = called - METHOD_SCOPES.keys()
     assert not unknown, f"add these methods' scopes to METHOD_SCOPES and manifest.yml: {unknown}"

@@ -17,6 +17,8 @@ from bot.digests.service import render_digest
 from bot.home import interactive as home
 from bot.plays import interactive as plays
 from bot.plays.service import render_my_steps, render_run, render_step
+from bot.prep import interactive as prep_clicks
+from bot.prep.service import render_drafts, render_qbr, render_voc
 from bot.runtime import Runtime
 from bot.slack.app import build_bolt_app
 from bot.slack.deps import Renderer
@@ -30,6 +32,7 @@ LISTENERS = (
     alert_clicks.register,  # issue 13: overflow menu, snooze with a reason, 👍 / 👎
     digest_clicks.register,  # "See all N" and its pages
     person_settings.register,  # each person's own settings
+    prep_clicks.register,  # issue 16: share a brief, Log QBR, drafts, route a VoC theme
 )
 
 # Kinds without a renderer (leaders' summary, notes, replies) carry no state to redraw.
@@ -40,6 +43,9 @@ RENDERERS: dict[MessageKind, Renderer] = {
     MessageKind.RUN: render_run,
     MessageKind.ESCALATION: render_step,
     MessageKind.MY_STEPS: render_my_steps,
+    MessageKind.QBR: render_qbr,
+    MessageKind.DRAFTS: render_drafts,
+    MessageKind.VOC: render_voc,
 }
 
 

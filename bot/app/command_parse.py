@@ -6,6 +6,7 @@ the problem named first — never an exception reaching Slack.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 
@@ -24,6 +25,8 @@ USAGE = [
     ("my", "my open steps by due date"),
     ("digest", "post my digest now"),
     ("settings", "what reaches me and when: scope, delivery, digest time, quiet hours, away"),
+    ("brief <account>", "an account brief before a conversation (only you see it; share it)"),
+    ("qbr <account> [YYYY-MM-DD]", "a QBR draft in your DM with the Markdown file"),
 ]
 
 
@@ -78,6 +81,17 @@ class OpenSettings:
     pass
 
 
+@dataclass(frozen=True)
+class AccountBrief:
+    query: str
+
+
+@dataclass(frozen=True)
+class QbrDraftFor:
+    query: str
+    meeting: str | None = None  # YYYY-MM-DD; default: the next QBR on the calendar, else today
+
+
 Command = (
     Usage
     | AccountCard
@@ -89,6 +103,8 @@ Command = (
     | MySteps
     | PostDigest
     | OpenSettings
+    | AccountBrief
+    | QbrDraftFor
 )
 
 
@@ -127,7 +143,23 @@ def parse(text: str | None) -> Command:
         return PostDigest() if not rest else Usage("`digest` takes no arguments")
     if verb == "settings":
         return OpenSettings() if not rest else Usage("`settings` takes no arguments")
+    if verb == "brief":
+        return AccountBrief(" ".join(rest)) if rest else Usage("`brief` needs a name or id")
+    if verb == "qbr":
+        return _qbr(rest)
     return Usage(f"unknown command `{words[0]}`")
+
+
+def _qbr(rest: list[str]) -> Command:
+    if not rest:
+        return Usage("`qbr` needs an account, e.g. `qbr Acme 2026-06-15`")
+    if len(rest) > 1 and len(rest[-1]) == 10 and rest[-1][4] == "-" and rest[-1][7] == "-":
+        try:
+            dt.date.fromisoformat(rest[-1])
+        except ValueError:
+            return Usage(f"`{rest[-1]}` is not a date (YYYY-MM-DD)")
+        return QbrDraftFor(" ".join(rest[:-1]), rest[-1])
+    return QbrDraftFor(" ".join(rest))
 
 
 def _renewals(rest: list[str]) -> Command:

@@ -5,6 +5,7 @@ message). Choosing among several matching accounts is part of the command too.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +19,7 @@ from bot.accounts import messages as account_messages
 from bot.accounts import service as book
 from bot.app.command_parse import (
     USAGE,
+    AccountBrief,
     AccountCard,
     Book,
     Command,
@@ -27,6 +29,7 @@ from bot.app.command_parse import (
     PlaybookStart,
     PlaybookStatus,
     PostDigest,
+    QbrDraftFor,
     Renewals,
     Usage,
     parse,
@@ -36,6 +39,7 @@ from bot.digests.messages import digest_messages
 from bot.digests.service import build_digests, digest_subject, load_audiences
 from bot.plays import messages as play_messages
 from bot.plays import service as plays
+from bot.prep import service as prep
 from bot.slack import blocks as render
 from bot.slack import format as fmt
 from bot.slack.deps import SlackDeps
@@ -98,6 +102,13 @@ def register(app: App, deps: SlackDeps) -> None:
             title = plays.title_of(it.deps.library, run.playbook)
             text = f"{verb} {escape(title)} on {escape(account.name)} (run {run.id})."
             return it.say(render.notice(text), replace=True)
+        if option == "brief":
+            as_of = it.deps.clock.now().date()
+            return it.say(prep.brief_answer(it.deps.runtime.engine, account, as_of), replace=True)
+        if option.startswith("qbr"):
+            meeting = option[4:] or None
+            return it.say(qbr_answer(it.deps, it.session, it.client, account, meeting, it.user),
+                          replace=True)  # fmt: skip
         if option == "status":
             reply = status_answer(it.deps, it.session, account)
         else:
@@ -206,10 +217,46 @@ def run_command(
             return Answer(message, MessageKind.MY_STEPS, {"email": mine, "user_id": user_id})
         case PostDigest():
             return Answer(post_my_digest(deps, session, client, user_id, require_email(email)))
+        case AccountBrief(query):
+            found = find_one(session, query, then="brief")
+            if isinstance(found, dict):
+                return Answer(found)
+            return Answer(prep.brief_answer(deps.runtime.engine, found, today))
+        case QbrDraftFor(query, meeting):
+            found = find_one(session, query, then=f"qbr:{meeting or ''}")
+            if isinstance(found, dict):
+                return Answer(found)
+            return Answer(qbr_answer(deps, session, client, found, meeting, user_id))
         case OpenSettings():
             open_prefs(deps, client, user_id, body["trigger_id"])
             return None
     return Answer(usage_message())
+
+
+def qbr_answer(
+    deps: SlackDeps,
+    session: Session,
+    client: WebClient,
+    account: Account,
+    meeting: str | None,
+    user_id: str,
+) -> dict[str, Any]:
+    """Draft the account's QBR (on `meeting`, else the next one on the calendar, else
+    today) and send it to the person's DM with the Markdown file."""
+    from playbooks.prep.qbr import next_qbr, store_qbr_draft
+
+    today = deps.clock.now().date()
+    day = (
+        dt.date.fromisoformat(meeting) if meeting else next_qbr(session, account.account_id, today)
+    )
+    draft = store_qbr_draft(deps.runtime.engine, session, account.account_id, today, day,
+                            source="on_demand", actor=user_id, clock=deps.clock)  # fmt: skip
+    session.commit()
+    prep.send_qbr(session, client, deps.clock, draft, user_id)
+    return render.notice(
+        f"The QBR draft for {escape(account.name)} ({day:%b %d}) is in your DM with csbot, "
+        "with the Markdown file in its thread."
+    )
 
 
 def post_my_digest(

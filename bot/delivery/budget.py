@@ -49,6 +49,14 @@ class Kind(StrEnum):
     ALERT = "alert"
     REMINDERS = "reminders"  # the daily roll-up: overdue steps and escalations, per person
     LEADERS = "leaders"  # the weekly summary in the leaders' channel
+    # Preparation the person asked for by booking a QBR or running a playbook: not spent
+    # from the real-time budget; held while they are away, deferred out of quiet hours.
+    QBR = "qbr"  # a QBR draft, a week before the meeting
+    DRAFTS = "drafts"  # emails held for their review
+    VOC = "voc"  # the weekly themes in the product channel (a channel, like LEADERS)
+
+
+PREP_KINDS = frozenset({Kind.QBR, Kind.DRAFTS})
 
 
 class Decision(StrEnum):
@@ -90,10 +98,15 @@ def decide(
     """Pure: send, defer or hold one message for one recipient at `local_now` (aware);
     `day` is the local date it is for (a digest's date; default today)."""
     today = day or local_now.date()
-    if kind is Kind.LEADERS:
+    if kind in (Kind.LEADERS, Kind.VOC):
         return Verdict(Decision.SENT)
     if prefs.away_on(today):
         return Verdict(Decision.HELD, "away")
+    if kind in PREP_KINDS:
+        if in_span(local_now.time().replace(tzinfo=None), prefs.quiet):
+            assert prefs.quiet is not None
+            return Verdict(Decision.DEFERRED, "quiet hours", span_end_after(local_now, prefs.quiet))
+        return Verdict(Decision.SENT)
     if kind is Kind.DIGEST:
         if today.weekday() not in prefs.digest_days:
             return Verdict(Decision.HELD, "not a digest day")
@@ -134,6 +147,8 @@ def spent_on(session: Session, recipient: str, day: dt.date) -> Spent:
     counts = dict(rows)
     digests = counts.pop(Kind.DIGEST.value, 0)
     counts.pop(Kind.LEADERS.value, None)
+    for kind in (Kind.VOC, *PREP_KINDS):  # prep and channel posts spend no real-time budget
+        counts.pop(kind.value, None)
     return Spent(digests=digests, realtime=sum(counts.values()))
 
 

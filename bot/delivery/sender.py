@@ -117,7 +117,8 @@ def findable(row: OutboxMessage) -> bool:
     message: not an update, not an ephemeral message or a response_url answer)."""
     payload = row.payload
     return not any(
-        payload.get(key) for key in ("update_ts", "update_key", "ephemeral_user", "response_url")
+        payload.get(key)
+        for key in ("update_ts", "update_key", "ephemeral_user", "response_url", "file")
     )
 
 
@@ -407,6 +408,8 @@ class Sender:
         }
         if payload.get("response_url"):
             return self._respond(row, content)
+        if payload.get("file"):
+            return self._upload(row)
         target = self._update_target(row)
         if target:
             channel, ts = target
@@ -446,13 +449,30 @@ class Sender:
             raise MessageRejected(str(response.body or f"http_{response.status_code}")[:64])
         return row.channel, None
 
-    def _update_target(self, row: OutboxMessage) -> tuple[str, str] | None:
+    def _upload(self, row: OutboxMessage) -> tuple[str, None]:
+        """A file (`payload["file"]`: filename, title, content) uploaded with Slack's
+        files_upload_v2 (getUploadURLExternal, the upload, completeUploadExternal) into the
+        thread of the message another outbox row posted (`thread_key`), else the channel.
+        A file carries no message metadata, so a retry after an unknown outcome uploads
+        again (the same draft twice, never a lost one)."""
         payload = row.payload
-        if payload.get("update_ts"):
-            return row.channel, str(payload["update_ts"])
-        key = payload.get("update_key")
-        if not key:
-            return None
+        file = payload["file"]
+        channel, thread_ts = row.channel, None
+        if payload.get("thread_key"):
+            channel, thread_ts = self._posted(str(payload["thread_key"]))
+        elif channel[:1] in ("U", "W"):  # completeUploadExternal takes a channel, not a user
+            channel = str(self.client.conversations_open(users=channel)["channel"]["id"])
+        self.client.files_upload_v2(
+            channel=channel,
+            thread_ts=thread_ts,
+            content=str(file["content"]),
+            filename=str(file["filename"]),
+            title=str(file.get("title") or file["filename"]),
+        )
+        return channel, None
+
+    def _posted(self, key: str) -> tuple[str, str]:
+        """(channel, ts) of the message outbox row `key` posted; retried until it is."""
         assert self._conn is not None
         with self._conn.begin():
             original = self._conn.execute(
@@ -465,6 +485,15 @@ class Sender:
         if original is None or original.ts is None:
             raise SlackUnavailable("original_not_posted", f"message {key!r} not posted yet")
         return original.posted_channel or original.channel, original.ts
+
+    def _update_target(self, row: OutboxMessage) -> tuple[str, str] | None:
+        payload = row.payload
+        if payload.get("update_ts"):
+            return row.channel, str(payload["update_ts"])
+        key = payload.get("update_key")
+        if not key:
+            return None
+        return self._posted(str(key))
 
     def _find_posted(self, row: OutboxMessage) -> tuple[str, str] | None:
         """Look for this row's message in the channel's history, by its metadata key."""

@@ -4,6 +4,7 @@ results for the period."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -22,6 +23,8 @@ from bot.delivery.limits import MAX_HEADER_TEXT, MAX_SECTION_TEXT
 from bot.leaders.service import BANDS, LeadersSummary, build_leaders_summary
 from bot.slack import blocks as render
 from bot.slack.format import band_emoji, band_label, escape, money, truncate
+
+logger = logging.getLogger(__name__)
 
 MAX_CHANGES = 10
 MAX_PLAYBOOKS = 10
@@ -129,6 +132,7 @@ def leaders_summary_message(
             )
         blocks.append(_section("leaders-playbooks", "*Playbook results*\n" + "\n".join(lines)))
     if session is not None:
+        blocks.extend(forecast_blocks(session, summary.end))
         blocks.extend(usefulness_blocks(session, summary.end))
     blocks.append(
         ContextBlock(
@@ -148,6 +152,42 @@ def leaders_summary_message(
 
 
 MAX_RULES = 6
+MAX_RENEWALS = 5
+
+
+def _interval(value: float | None, low: float | None, high: float | None) -> str:
+    if value is None:
+        return "n/a"
+    if low is None or high is None:
+        return _ratio(value)
+    return f"{_ratio(value)} (80% interval {_ratio(low)}–{_ratio(high)})"
+
+
+def forecast_blocks(session: Session, as_of: dt.date) -> list[Block]:
+    """The quarter's forecast gross and net revenue retention with their intervals, and the
+    least likely renewals (`scoring.forecast`, the same numbers as `csbot forecast`)."""
+    from scoring.forecast.service import forecast_renewals
+
+    try:
+        forecast = forecast_renewals(session.get_bind(), as_of)  # type: ignore[arg-type]
+    except Exception:  # noqa: BLE001 - the summary goes out without a forecast
+        logger.exception("leaders' summary: the renewal forecast failed")
+        return []
+    p = forecast.portfolio
+    lines = [
+        f"*Forecast for {escape(forecast.quarter)}* (to {forecast.quarter_end:%b %d})",
+        f"GRR {_interval(p.grr, p.grr_low, p.grr_high)} · "
+        f"NRR {_interval(p.nrr, p.nrr_low, p.nrr_high)} on {money(p.base_arr)}",
+    ]
+    risky = sorted(forecast.renewals, key=lambda r: r.p_renew)[:MAX_RENEWALS]
+    lines += [
+        f"• *{escape(r.name)}* {money(r.arr)} renews {r.renewal_date:%b %d}: "
+        f"{r.p_renew:.0%} likely, expected {money(r.expected_arr)}"
+        for r in risky
+    ]
+    if not forecast.renewals:
+        lines.append("No renewals in the next 180 days.")
+    return [_section("leaders-forecast", "\n".join(lines))]
 
 
 def usefulness_blocks(session: Session, as_of: dt.date) -> list[Block]:

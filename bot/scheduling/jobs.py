@@ -412,3 +412,34 @@ def _deliver(runtime: Runtime, clock: Clock, client: Any) -> dict[str, Any]:
         "failed": stats.failed,
         **({"halted": stats.halted} if stats.halted else {}),
     }
+
+
+# -- preparation (bot.prep) ----------------------------------------------------------------------
+def qbr_drafts(runtime: Runtime, clock: Clock) -> dict[str, Any]:
+    """Draft the QBRs a week out and queue each to its CSM with the file; deliver."""
+    from bot.prep.scheduled import qbr_drafts as queue_qbrs
+
+    client = _client(runtime)
+    detail = queue_qbrs(runtime, clock, client, local_date(clock, runtime.settings.timezone))
+    detail.update(_deliver(runtime, clock, client))
+    return detail
+
+
+def review_drafts(runtime: Runtime, clock: Clock) -> dict[str, Any]:
+    """Propose email drafts for open message steps; show each CSM theirs to review; deliver."""
+    from bot.prep.scheduled import review_drafts as queue_drafts
+
+    client = _client(runtime)
+    detail = queue_drafts(runtime, clock, client, local_date(clock, runtime.settings.timezone))
+    detail.update(_deliver(runtime, clock, client))
+    return detail
+
+
+def voc(runtime: Runtime, clock: Clock) -> dict[str, Any]:
+    """The week's voice-of-the-customer themes in CSBOT_VOC_CHANNEL; deliver."""
+    from bot.prep.scheduled import voc as queue_voc
+
+    detail = queue_voc(runtime, clock, local_date(clock, runtime.settings.timezone))
+    if "skipped" not in detail:
+        detail.update(_deliver(runtime, clock, _client(runtime)))
+    return detail

@@ -172,3 +172,37 @@ register(
         "triggers", jobs.triggers, "start playbook runs whose triggers fire", None, slot=daily_slot
     )
 )
+# Preparation (bot.prep). qbr-drafts and drafts run each morning after the nightly job:
+# grace 12 h, coalesce — the QBR is still days away and a draft found late is still
+# useful; the outbox keys (`qbr:<account>:<date>`, `drafts:<email>:<date>`) keep them to
+# one message each. voc: Mondays 09:00, grace 24 h, once per ISO week (`voc:<week>`).
+register(
+    JobSpec(
+        "qbr-drafts",
+        jobs.qbr_drafts,
+        "draft QBRs a week out and send each CSM theirs with the Markdown file",
+        lambda s: CronTrigger(hour=7, minute=30, timezone=s.timezone),
+        misfire_grace_seconds=12 * 3600,
+        slot=daily_slot,
+    )
+)
+register(
+    JobSpec(
+        "drafts",
+        jobs.review_drafts,
+        "propose email drafts for open message steps; each CSM reviews theirs in Slack",
+        lambda s: CronTrigger(hour=7, minute=45, timezone=s.timezone),
+        misfire_grace_seconds=12 * 3600,
+        slot=daily_slot,
+    )
+)
+register(
+    JobSpec(
+        "voc",
+        jobs.voc,
+        "the weekly voice-of-the-customer themes in CSBOT_VOC_CHANNEL",
+        lambda s: CronTrigger(day_of_week="mon", hour=9, minute=0, timezone=s.timezone),
+        misfire_grace_seconds=24 * 3600,
+        slot=weekly_slot,
+    )
+)

@@ -73,3 +73,7 @@ class RecordingSlack:
 
     def conversations_history(self, **_: Any) -> dict[str, Any]:
         return {"ok": True, "messages": [], "response_metadata": {}}
+
+    def files_upload_v2(self, *, channel: str, **_: Any) -> dict[str, Any]:
+        """A QBR draft's file, in its message's thread: not a message of its own."""
+        return {"ok": True, "files": [{"id": "FREPLAY"}]}

@@ -41,6 +41,7 @@ BOT_SCOPES = (
     "groups:history",  # ... in a private channel
     "users:read",  # users.info (time zone, caller lookup)
     "users:read.email",  # users.lookupByEmail and the caller's email
+    "files:write",  # files_upload_v2: the QBR draft as a Markdown file
 )
 LISTENER_THREADS = 32
 

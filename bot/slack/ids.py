@@ -37,6 +37,12 @@ class ActionId(StrEnum):
     DIGEST_PAGE = "digest-page"  # next in the see-all modal
     DIGEST_PAGE_BACK = "digest-page-back"  # previous (a block's action ids must differ)
     HOME_SETTINGS = "home-settings"
+    # Prepared for every conversation: briefs, QBR drafts, drafts held for review, VoC
+    BRIEF_SHARE = "brief-share"  # the ephemeral brief, posted in the channel
+    QBR_LOG = "qbr-log"  # opens the Log QBR modal
+    DRAFT_EDIT = "draft-edit"  # opens the draft's edit modal
+    DRAFT_SENT = "draft-sent"  # the person sent it from their own mail
+    VOC_ROUTE = "voc-route"  # users_select: route a theme to an owner
 
 
 class CallbackId(StrEnum):
@@ -47,6 +53,8 @@ class CallbackId(StrEnum):
     SNOOZE_REASON = "account-snooze-modal"
     PERSON_SETTINGS = "person-settings-modal"
     DIGEST_ALL = "digest-all-modal"
+    QBR_LOG = "qbr-log-modal"
+    DRAFT_EDIT = "draft-edit-modal"
 
 
 class ButtonValue(BaseModel):

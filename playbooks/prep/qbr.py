@@ -338,6 +338,22 @@ def upcoming_qbrs(session: Session, as_of: dt.date, days_ahead: int = 7) -> list
     ]
 
 
+def next_qbr(session: Session, account_id: str, today: dt.date, within_days: int = 90) -> dt.date:
+    """The date of the account's next QBR on the calendar (a future `qbr` touchpoint),
+    else `today` (an on-demand draft)."""
+    start = dt.datetime.combine(today, dt.time())
+    when = session.execute(
+        select(func.min(col(Touchpoint.occurred_at))).where(
+            col(Touchpoint.account_id) == account_id,
+            col(Touchpoint.kind) == "qbr",
+            col(Touchpoint.status) != "cancelled",
+            col(Touchpoint.occurred_at) >= start,
+            col(Touchpoint.occurred_at) < start + dt.timedelta(days=within_days),
+        )
+    ).scalar()
+    return when.date() if when is not None else today
+
+
 def prepare_upcoming_qbrs(engine: Engine, clock: Clock, days_ahead: int = 7) -> list[QbrDraft]:
     """The scheduled job: draft every QBR a week out that has no draft yet."""
 

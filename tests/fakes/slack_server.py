@@ -10,6 +10,10 @@ With `server.require_outbox_key = True` it refuses (`missing_outbox_key`) any
 chat.postMessage or chat.update that does not carry an outbox key in its message metadata
 (`{"event_type": "csbot_outbox", "event_payload": {"key": …}}`), as a check that nothing
 posts around csbot's outbox.
+Files go up as Slack's files_upload_v2 sends them: `files.getUploadURLExternal` hands out
+an upload URL on this server, the bytes are POSTed there (kept in `server.uploads`), and
+`files.completeUploadExternal` shares them (`file_not_found` for an id never uploaded, or
+a length that does not match what was announced).
 For Socket Mode, `server.start_socket_mode("xapp-…")` runs Slack's WebSocket side
 (tests/fakes/socket_mode_server.py) and makes `apps.connections.open` accept that
 app-level token and hand out URLs to it.
@@ -80,6 +84,8 @@ class FakeSlack:
     socket_mode: FakeSocketMode | None = None
     app_token: str | None = None
     require_outbox_key: bool = False
+    uploads: dict[str, bytes] = field(default_factory=dict)  # file id → the bytes uploaded
+    _announced: dict[str, tuple[str, int]] = field(default_factory=dict)  # id → (name, length)
 
     # -- lifecycle -----------------------------------------------------------------
     def start(self) -> FakeSlack:
@@ -94,7 +100,17 @@ class FakeSlack:
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length).decode() if length else ""
+                data = self.rfile.read(length) if length else b""
+                if urlparse(self.path).path.startswith("/upload/"):
+                    status = fake._receive_upload(urlparse(self.path).path, data)
+                    body = f"OK - {len(data)}".encode()
+                    self.send_response(status)
+                    self.send_header("Content-Type", "text/plain")
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                    return
+                raw = data.decode()
                 if "json" in (self.headers.get("Content-Type") or ""):
                     args = json.loads(raw or "{}")
                 else:
@@ -246,7 +262,59 @@ class FakeSlack:
         with self._lock:
             return f"{1_700_000_000 + next(self._ts)}.000100"
 
+    def _receive_upload(self, path: str, data: bytes) -> int:
+        file_id = path.removeprefix("/upload/").strip("/")
+        with self._lock:
+            if file_id not in self._announced:
+                return 404
+            self.uploads[file_id] = data
+        return 200
+
+    def uploaded(self) -> list[dict[str, Any]]:
+        """Every file shared by files.completeUploadExternal: id, name, title, channel,
+        thread and text."""
+        shared = []
+        for call in self.calls_to("files.completeUploadExternal"):
+            files = call.args.get("files")
+            for item in json.loads(files) if isinstance(files, str) else files or []:
+                if item["id"] not in self.uploads:
+                    continue  # refused: never uploaded
+                name, _length = self._announced[item["id"]]
+                shared.append({
+                    "id": item["id"], "title": item.get("title"), "filename": name,
+                    "channel": call.args.get("channel_id"), "thread_ts": call.args.get("thread_ts"),
+                    "content": self.uploads[item["id"]].decode(),
+                })  # fmt: skip
+        return shared
+
+    def _files(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        if method == "files.getUploadURLExternal":
+            if not args.get("filename") or not str(args.get("length") or "").isdigit():
+                return {"ok": False, "error": "invalid_arguments"}
+            file_id = f"F{self._next_ts().replace('.', '')}"
+            with self._lock:
+                self._announced[file_id] = (str(args["filename"]), int(args["length"]))
+            return {
+                "ok": True,
+                "file_id": file_id,
+                "upload_url": f"{self.base_url}/upload/{file_id}",
+            }
+        files = args.get("files")
+        items = json.loads(files) if isinstance(files, str) else files or []
+        with self._lock:
+            for item in items:
+                announced = self._announced.get(item.get("id"))
+                data = self.uploads.get(item.get("id"))
+                if announced is None or data is None or len(data) != announced[1]:
+                    return {"ok": False, "error": "file_not_found"}
+        return {
+            "ok": True,
+            "files": [{"id": item["id"], "title": item.get("title")} for item in items],
+        }
+
     def _ok(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        if method in ("files.getUploadURLExternal", "files.completeUploadExternal"):
+            return self._files(method, args)
         if method in ("chat.postMessage", "chat.update", "chat.postEphemeral"):
             ts = args.get("ts") if method == "chat.update" else self._next_ts()
             body: dict[str, Any] = {"ok": True, "channel": args.get("channel"), "ts": ts}

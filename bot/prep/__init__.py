@@ -1,0 +1,1 @@
+"""Preparation in Slack: briefs, QBR drafts, drafts held for review, voice of the customer."""
