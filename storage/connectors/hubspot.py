@@ -24,6 +24,7 @@ import datetime as dt
 import json
 import time
 from collections.abc import Callable, Iterator, Mapping
+from functools import partial
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
@@ -159,8 +160,10 @@ class HubSpot:
             )
             page = self.retrying.call(
                 f"POST {self.base_url}/crm/v3/objects/{kind}/search",
-                lambda request=request: api.do_search(
-                    public_object_search_request=request, _request_timeout=self.timeout
+                partial(
+                    api.do_search,
+                    public_object_search_request=request,
+                    _request_timeout=self.timeout,
                 ),
             )
             results = page.results or []
@@ -184,8 +187,12 @@ class HubSpot:
         while True:
             page = self.retrying.call(
                 f"GET {self.base_url}{what}",
-                lambda after=after: api.get_page(
-                    limit=self.page_size, after=after, _request_timeout=self.timeout, **options
+                partial(
+                    api.get_page,
+                    limit=self.page_size,
+                    after=after,
+                    _request_timeout=self.timeout,
+                    **options,
                 ),
             )
             yield from page.results or []

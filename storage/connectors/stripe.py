@@ -25,6 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable, Iterator
+from functools import partial
 from typing import Any
 
 from storage.connectors import recipes
@@ -116,7 +117,7 @@ class Stripe:
         while True:
             page = self.retrying.call(
                 f"GET {self.base_url}/v1/{name}",
-                lambda query=dict(query): service.list(params=query),
+                partial(service.list, params=dict(query)),
             )
             data = [item.to_dict() for item in page.data]
             yield from data
