@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Annotated
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from storage.enums import Delivery
+
 if TYPE_CHECKING:
     from playbooks.prep.writer import WriterConfig
     from scoring.churn.config import TrainingConfig
@@ -182,7 +184,7 @@ class Settings(BaseSettings):
     @field_validator("default_delivery")
     @classmethod
     def _delivery(cls, value: str) -> str:
-        if value not in ("digest", "critical", "everything"):
+        if value not in tuple(Delivery):
             raise ValueError("must be one of digest, critical, everything")
         return value
 

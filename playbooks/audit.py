@@ -9,9 +9,10 @@ from sqlmodel import Session
 
 from playbooks.errors import PlaybookError
 from storage.clock import Clock
+from storage.enums import Source
 from storage.models import AuditLog
 
-SOURCES = ("slack", "cli", "scheduler")
+SOURCES = (Source.SLACK, Source.CLI, Source.SCHEDULER)
 SYSTEM_ACTOR = "csbot"
 
 

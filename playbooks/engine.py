@@ -31,6 +31,7 @@ from playbooks.materialise import RunRequest, create_runs
 from playbooks.model import Playbook
 from scoring.churn.feedback import record_feedback
 from storage.clock import Clock
+from storage.enums import OutcomeKind
 from storage.models import (
     Account,
     AccountScore,
@@ -41,7 +42,8 @@ from storage.models import (
 )
 from storage.models.playbook_runs import OUTCOME_KINDS
 
-OUTCOMES_THAT_LABEL = ("saved", "churned")  # outcomes stored as churn-model feedback labels
+# Outcomes stored as churn-model feedback labels.
+OUTCOMES_THAT_LABEL = (OutcomeKind.SAVED, OutcomeKind.CHURNED)
 
 __all__ = [
     "Escalation",

@@ -17,6 +17,7 @@ from sqlmodel import Session, col
 from playbooks.audit import SYSTEM_ACTOR, audit
 from playbooks.model import ROLE_TIER, TIERS
 from storage.clock import Clock
+from storage.enums import Source
 from storage.models import PlaybookRun, PlaybookStep
 
 TOP_TIER = len(TIERS) - 1
@@ -103,7 +104,7 @@ def escalate_overdue(session: Session, *, clock: Clock, grace_hours: float) -> l
             session,
             clock=clock,
             actor=SYSTEM_ACTOR,
-            source="scheduler",
+            source=Source.SCHEDULER,
             action="step.escalated",
             entity="step",
             entity_id=step.id,

@@ -16,6 +16,7 @@ from playbooks.context_loader import load_contexts
 from playbooks.materialise import RunRequest, create_runs
 from playbooks.model import Playbook
 from storage.clock import Clock
+from storage.enums import Source
 from storage.models import Account, PlaybookRun
 
 log = logging.getLogger(__name__)
@@ -122,7 +123,7 @@ def evaluate_triggers(
                 reason="; ".join(item.reasons)[:1000] or None,
             )
         )
-    return create_runs(session, requests, actor=SYSTEM_ACTOR, source="scheduler", clock=clock)
+    return create_runs(session, requests, actor=SYSTEM_ACTOR, source=Source.SCHEDULER, clock=clock)
 
 
 def _accounts(session: Session, ids: list[str]) -> dict[str, Account]:

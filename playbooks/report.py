@@ -23,9 +23,10 @@ from dataclasses import asdict, dataclass, field
 from sqlalchemy import func, or_, select
 from sqlmodel import Session, col
 
+from storage.enums import OutcomeKind
 from storage.models import AccountScore, LifecycleEvent, Outcome, PlaybookRun
 
-RETAINED = ("saved", "renewed", "expanded", "contracted")
+RETAINED = (OutcomeKind.SAVED, OutcomeKind.RENEWED, OutcomeKind.EXPANDED, OutcomeKind.CONTRACTED)
 
 
 @dataclass
@@ -146,7 +147,7 @@ def _result(
             kinds[outcome.kind] += 1
             result.arr_change += outcome.arr_change or 0.0
         lost_at = churned_at.get(run.account_id)
-        churned = (outcome is not None and outcome.kind == "churned") or (
+        churned = (outcome is not None and outcome.kind == OutcomeKind.CHURNED) or (
             lost_at is not None and lost_at.date() >= run.started_at.date()
         )
         if churned:

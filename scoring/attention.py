@@ -43,9 +43,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from storage.enums import Band, StakeholderBand
 from storage.models import Account, AccountScore
 
-RISKY_BANDS = ("at_risk", "critical")
+RISKY_BANDS = (Band.AT_RISK, Band.CRITICAL)
 
 
 @dataclass(frozen=True)
@@ -140,7 +141,7 @@ def disagreement_line(record: Any, settings: AttentionSettings) -> str | None:
     if band not in RISKY_BANDS and risk >= max(settings.alert_threshold, 0.5):
         because = f": {top}" if top else ""
         return f"Health {health:.0f} looks fine, but churn risk is {risk:.0%}{because}"
-    if band == "critical" and risk < min(settings.alert_threshold / 3, 0.1):
+    if band == Band.CRITICAL and risk < min(settings.alert_threshold / 3, 0.1):
         because = f"; the model's largest factor: {top}" if top else ""
         return f"Health {health:.0f} is critical, but churn risk is only {risk:.0%}{because}"
     return None
@@ -158,7 +159,7 @@ def why_today(record: Any, as_of: dt.date, settings: AttentionSettings) -> list[
         why.append("falling_fast")
     if risk is not None and risk >= settings.alert_threshold:
         why.append("high_churn_risk")
-    if _get(record, "stakeholder_band") == "critical":
+    if _get(record, "stakeholder_band") == StakeholderBand.CRITICAL:
         why.append("stakeholder_critical")
     days = _days_to_renewal(record, as_of)
     if (

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from scoring.config import Bands, Trend
+from storage.enums import Band
 
 
-def health_band(health: float, bands: Bands) -> str:
+def health_band(health: float, bands: Bands) -> Band:
     """healthy ≥ bands.healthy; neutral ≥ bands.neutral; at_risk ≥ bands.at_risk; else critical."""
     if health >= bands.healthy:
-        return "healthy"
+        return Band.HEALTHY
     if health >= bands.neutral:
-        return "neutral"
+        return Band.NEUTRAL
     if health >= bands.at_risk:
-        return "at_risk"
-    return "critical"
+        return Band.AT_RISK
+    return Band.CRITICAL
 
 
 def direction(delta_7d: float | None, delta_30d: float | None, trend: Trend) -> str:

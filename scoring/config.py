@@ -219,7 +219,12 @@ def load_config(path: Path | str | None = None) -> ScoringConfig:
 _DEFAULT: ScoringConfig | None = None
 
 
-def resolve_config(config: ScoringConfig | Path | str | None) -> ScoringConfig:
+#: What callers may pass as a scoring configuration: the config itself, its YAML path, or
+#: None for the shipped defaults (see `resolve_config`).
+ConfigSource = ScoringConfig | Path | str | None
+
+
+def resolve_config(config: ConfigSource) -> ScoringConfig:
     """A ScoringConfig from itself, a YAML path, or None (the shipped defaults)."""
     if config is None:
         return default_config()

@@ -31,6 +31,7 @@ from scoring.signals import SignalFrame, compute_signals
 from scoring.stakeholders import stakeholders_summary
 from scoring.store import replace_scores
 from storage.clock import Clock
+from storage.enums import StakeholderBand
 from storage.gc_pause import gc_paused
 from storage.models import AccountScore
 
@@ -182,7 +183,7 @@ def score_rows(
                 churn_risk=risk,
                 model_version=model_version,
                 expansion=round(float(expansion[i]), 4),
-                stakeholder_band="healthy",
+                stakeholder_band=StakeholderBand.HEALTHY,
                 renewal_date=renewal[i],
                 arr=_num(row["arr"] if row["arr"] is not None else float("nan")) or 0.0,
                 limited_history=bool(limited[i]),

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from scoring.config import Stakeholders
+from storage.enums import StakeholderBand
 
 
 def role_state(detail: Mapping[str, Any] | None, config: Stakeholders) -> str:
@@ -54,7 +55,7 @@ def stakeholder_band(
         if role in states
     )
     if severe:
-        return "critical", states
+        return StakeholderBand.CRITICAL, states
     worse = [role for role, s in states.items() if s["state"] in ("declining", "silent", "left")]
     critical_gone = any(
         states[role]["state"] in ("silent", "left")
@@ -62,10 +63,10 @@ def stakeholder_band(
         if role in states
     )
     if len(worse) >= 2 or critical_gone:
-        return "concern", states
+        return StakeholderBand.CONCERN, states
     if len(worse) == 1:
-        return "watch", states
-    return "healthy", states
+        return StakeholderBand.WATCH, states
+    return StakeholderBand.HEALTHY, states
 
 
 def stakeholders_summary(

@@ -75,3 +75,62 @@ class MessageKind(StrEnum):
     NOTE = "note"  # "<@U> did X" in an account's thread
     REPLY = "reply"  # any other answer to a person: a notice, a list, help
     REMINDERS = "reminders"  # a person's daily roll-up of overdue steps and escalations
+
+
+class AlertKind(StrEnum):
+    """What an alert is about (`bot.alerts.detect`)."""
+
+    BAND = "band"  # the health band fell into at risk or critical
+    RISK = "risk"  # churn risk crossed the alert line
+    STAKEHOLDER = "stakeholder"  # a key role went quiet or left
+    EXPANSION = "expansion"  # expansion likelihood crossed its line
+
+
+class FeedbackKind(StrEnum):
+    """A label people give a churn prediction (`scoring.churn.feedback`)."""
+
+    NOT_A_RISK = "not_a_risk"
+    SAVED = "saved"
+    CHURNED = "churned"
+
+
+class Source(StrEnum):
+    """Where a change came from, as the audit log and feedback record it."""
+
+    SLACK = "slack"
+    CLI = "cli"
+    SCHEDULER = "scheduler"
+    HTTP = "http"
+
+
+class SnoozeReason(StrEnum):
+    """Why an account was snoozed (a fixed list, so reasons can be counted)."""
+
+    WORKING_ON_IT = "working_on_it"
+    KNOWN_ISSUE = "known_issue"
+    NOT_A_REAL_RISK = "not_a_real_risk"
+    CUSTOMER_ON_HOLIDAY = "customer_on_holiday"
+    OTHER = "other"
+
+
+class VoteKind(StrEnum):
+    """What a useful / not useful vote is about."""
+
+    DIGEST = "digest"
+    ALERT = "alert"
+
+
+class Scope(StrEnum):
+    """Whose accounts a person's digest and App Home show."""
+
+    MINE = "mine"
+    TEAM = "team"  # a manager's CSMs
+    ALL = "all"  # leaders
+
+
+class Delivery(StrEnum):
+    """How much a person is sent besides the App Home."""
+
+    DIGEST = "digest"  # the digest only
+    CRITICAL = "critical"  # the digest plus critical crossings
+    EVERYTHING = "everything"

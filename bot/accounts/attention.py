@@ -13,19 +13,19 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from bot.accounts.ranking import AttentionRules, ScoreFacts
+from bot.settings import Settings
 from scoring.attention import AttentionSettings, attention_parts, why_today
 
 T = TypeVar("T", bound=ScoreFacts)
 
-DEFAULT_SIZE = 5
 EXPANSION = "expansion"  # its own digest section, not a reason to need attention
 
 
-def attention_size(settings: Any) -> int:
-    return int(getattr(settings, "digest_size", DEFAULT_SIZE))
+def attention_size(settings: Settings) -> int:
+    return settings.digest_size
 
 
 def attention_settings(rules: AttentionRules) -> AttentionSettings:

@@ -33,6 +33,7 @@ from bot.slack.format import (
     truncate,
 )
 from bot.slack.ids import ActionId, ButtonValue
+from storage.enums import Band
 from storage.models import Account, Contract
 
 STATE_MARKS = {
@@ -180,8 +181,12 @@ def account_card_message(
 MAX_ROWS = 15
 
 
-BAND_MARK = {"healthy": ":large_green_circle:", "neutral": ":large_yellow_circle:",
-             "at_risk": ":large_orange_circle:", "critical": ":red_circle:"}  # fmt: skip
+BAND_MARK: dict[str, str] = {
+    Band.HEALTHY: ":large_green_circle:",
+    Band.NEUTRAL: ":large_yellow_circle:",
+    Band.AT_RISK: ":large_orange_circle:",
+    Band.CRITICAL: ":red_circle:",
+}
 
 
 def score_line(view: AccountView) -> str:

@@ -16,6 +16,8 @@ from sqlmodel import Session, col, select
 from playbooks.audit import audit
 from scoring.churn.feedback import record_feedback
 from storage.clock import Clock
+from storage.enums import FeedbackKind
+from storage.latest_scores import newest_scores
 from storage.models import (
     Account,
     AccountScore,
@@ -49,28 +51,6 @@ class AccountView:
         return (100.0 - float(self.score.health)) / 100.0
 
 
-def latest_scores(
-    session: Session, account_ids: list[str] | None = None
-) -> dict[str, AccountScore]:
-    """Each account's most recent score row (one query)."""
-    newest = select(AccountScore.account_id, func.max(AccountScore.as_of).label("as_of")).group_by(
-        AccountScore.account_id
-    )
-    if account_ids is not None:
-        newest = newest.where(col(AccountScore.account_id).in_(account_ids))
-    latest = newest.subquery()
-    rows = session.exec(
-        select(AccountScore).join(
-            latest,
-            and_(
-                col(AccountScore.account_id) == latest.c.account_id,
-                col(AccountScore.as_of) == latest.c.as_of,
-            ),
-        )
-    ).all()
-    return {row.account_id: row for row in rows}
-
-
 def active_runs(session: Session, account_ids: list[str]) -> dict[str, list[PlaybookRun]]:
     runs: dict[str, list[PlaybookRun]] = {}
     if not account_ids:
@@ -90,7 +70,7 @@ def my_book(session: Session, email: str) -> list[AccountView]:
         select(Account).where(func.lower(Account.owner) == email.lower()).order_by(Account.name)
     ).all()
     ids = [account.account_id for account in accounts]
-    scores = latest_scores(session, ids)
+    scores = newest_scores(session, account_ids=ids)
     runs = active_runs(session, ids)
     return [AccountView(a, scores.get(a.account_id), runs.get(a.account_id, [])) for a in accounts]
 
@@ -291,7 +271,7 @@ def not_a_risk_since(session: Session, account_id: str, since: dt.date) -> Feedb
         select(Feedback)
         .where(
             Feedback.account_id == account_id,
-            Feedback.label == "not_a_risk",
+            Feedback.label == FeedbackKind.NOT_A_RISK,
             Feedback.as_of >= since,
         )
         .order_by(col(Feedback.created_at).desc())
@@ -355,9 +335,11 @@ def mark_not_a_risk(
         select(Feedback).where(
             Feedback.account_id == account.account_id,
             Feedback.as_of == as_of,
-            Feedback.label == "not_a_risk",
+            Feedback.label == FeedbackKind.NOT_A_RISK,
         )
     ).first()
     if given is not None:
         return None
-    return record_feedback(session, account.account_id, as_of, "not_a_risk", by, source, clock)
+    return record_feedback(
+        session, account.account_id, as_of, FeedbackKind.NOT_A_RISK, by, source, clock
+    )

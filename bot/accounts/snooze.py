@@ -15,14 +15,15 @@ from dataclasses import dataclass
 from sqlmodel import Session, col, select
 
 from storage.clock import Clock
+from storage.enums import FeedbackKind, SnoozeReason, Source
 from storage.models import AuditLog, Snooze
 
-REASONS = {
-    "working_on_it": "working on it",
-    "known_issue": "known issue",
-    "not_a_real_risk": "not a real risk",
-    "customer_on_holiday": "customer on holiday",
-    "other": "other",
+REASONS: dict[str, str] = {
+    SnoozeReason.WORKING_ON_IT: "working on it",
+    SnoozeReason.KNOWN_ISSUE: "known issue",
+    SnoozeReason.NOT_A_REAL_RISK: "not a real risk",
+    SnoozeReason.CUSTOMER_ON_HOLIDAY: "customer on holiday",
+    SnoozeReason.OTHER: "other",
 }
 PERIOD_DAYS = (1, 3, 7, 14, 30)
 
@@ -49,7 +50,7 @@ def encode_reason(reason: str, note: str | None) -> str:
 
 
 def decode_reason(stored: str | None) -> tuple[str, str | None]:
-    code, _sep, note = (stored or "other").partition("|")
+    code, _sep, note = (stored or SnoozeReason.OTHER).partition("|")
     return code, note or None
 
 
@@ -62,7 +63,7 @@ def snooze_account(
     by: str,
     clock: Clock,
     note: str | None = None,
-    source: str = "slack",
+    source: str = Source.SLACK,
 ) -> Snooze:
     """Record the snooze (and, for "not a real risk", the model's feedback). The caller
     commits."""
@@ -70,7 +71,7 @@ def snooze_account(
         raise SnoozeError(f"reason: {reason!r} is not one of {', '.join(REASONS)}")
     if days not in PERIOD_DAYS:
         raise SnoozeError(f"days: {days} is not one of {', '.join(map(str, PERIOD_DAYS))}")
-    if reason == "other" and not (note or "").strip():
+    if reason == SnoozeReason.OTHER and not (note or "").strip():
         raise SnoozeError("note: say why when the reason is 'other'")
     now = clock.now()
     row = Snooze(
@@ -92,10 +93,10 @@ def snooze_account(
             detail={"reason": reason, "days": days},
         )
     )
-    if reason == "not_a_real_risk":
+    if reason == SnoozeReason.NOT_A_REAL_RISK:
         from scoring.churn.feedback import record_feedback
 
-        record_feedback(session, account_id, now.date(), "not_a_risk", by, source, clock)
+        record_feedback(session, account_id, now.date(), FeedbackKind.NOT_A_RISK, by, source, clock)
     session.flush()
     return row
 

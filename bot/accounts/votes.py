@@ -14,10 +14,11 @@ from sqlmodel import Session, col, select
 
 from bot.delivery.budget import Decision
 from storage.clock import Clock
+from storage.enums import VoteKind
 from storage.models import Account
 from storage.models.noise import DeliveryLedger, UsefulnessVote
 
-KINDS = ("digest", "alert")
+KINDS = tuple(VoteKind)
 
 
 class VoteError(ValueError):

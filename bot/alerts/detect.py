@@ -13,11 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.accounts.ranking import DEFAULT_EXPANSION_THRESHOLD, top_reasons
+from storage.enums import AlertKind, Band, StakeholderBand
 from storage.models import AccountScore
 
-KINDS = ("band", "risk", "stakeholder", "expansion")
-ALERT_BANDS = ("at_risk", "critical")
-BAND_ORDER = {"healthy": 0, "neutral": 1, "at_risk": 2, "critical": 3}
+KINDS = tuple(AlertKind)
+ALERT_BANDS = (Band.AT_RISK, Band.CRITICAL)
+BAND_ORDER: dict[str, int] = {band: rank for rank, band in enumerate(Band)}
 
 
 @dataclass(frozen=True)
@@ -51,36 +52,36 @@ def alert_states(
     if score is None:
         return states
     if score.band in ALERT_BANDS:
-        states["band"] = score.band
+        states[AlertKind.BAND] = score.band
     if score.churn_risk is not None and score.churn_risk >= risk_threshold:
-        states["risk"] = risk_state(risk_threshold)
-    if score.stakeholder_band == "critical":
-        states["stakeholder"] = "critical"
+        states[AlertKind.RISK] = risk_state(risk_threshold)
+    if score.stakeholder_band == StakeholderBand.CRITICAL:
+        states[AlertKind.STAKEHOLDER] = StakeholderBand.CRITICAL
     if score.expansion >= expansion_threshold and score.band not in ALERT_BANDS:
-        states["expansion"] = expansion_state(expansion_threshold)
+        states[AlertKind.EXPANSION] = expansion_state(expansion_threshold)
     return states
 
 
 def _title(kind: str, score: AccountScore, previous: AccountScore | None) -> str:
-    if kind == "band":
+    if kind == AlertKind.BAND:
         was = f" (was {previous.band.replace('_', ' ')})" if previous else ""
         return f"entered {score.band.replace('_', ' ')}{was}: health {score.health:.0f}"
-    if kind == "risk":
+    if kind == AlertKind.RISK:
         was = (
             f", up from {previous.churn_risk * 100:.0f}%"
             if previous is not None and previous.churn_risk is not None
             else ""
         )
         return f"churn risk rose to {(score.churn_risk or 0) * 100:.0f}%{was}"
-    if kind == "stakeholder":
+    if kind == AlertKind.STAKEHOLDER:
         return "stakeholder coverage turned critical"
     return f"expansion signals fired (score {score.expansion * 100:.0f}%)"
 
 
 def _reasons(kind: str, score: AccountScore) -> tuple[str, ...]:
-    if kind == "expansion":
+    if kind == AlertKind.EXPANSION:
         return tuple(str(r["text"]) for r in score.expansion_reasons or [] if r.get("text"))[:3]
-    if kind == "stakeholder":
+    if kind == AlertKind.STAKEHOLDER:
         roles = (score.stakeholders or {}).get("roles") or {}
         lines = []
         for role, info in roles.items():
@@ -139,7 +140,7 @@ def detect_alerts(
         worse = previous is None or BAND_ORDER.get(current.band, 0) > BAND_ORDER.get(
             previous.band, 0
         )
-        if kind == "band" and not worse:
+        if kind == AlertKind.BAND and not worse:
             continue
         entered[kind] = state
     return candidates_for(current, entered, previous, before)

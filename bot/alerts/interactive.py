@@ -36,7 +36,7 @@ from bot.slack.format import truncate, when
 from bot.slack.ids import ActionId, CallbackId
 from bot.slack.interaction import SOURCE, Interaction, meta_for, on, on_submit
 from bot.slack.middleware import ModalMetadata
-from storage.enums import MessageKind
+from storage.enums import MessageKind, SnoozeReason
 from storage.models import Account
 
 REASON = ("snooze-reason", "snooze-reason-input")
@@ -136,14 +136,14 @@ def register(app: App, deps: SlackDeps) -> None:
 
     def validate_snooze(ack: Ack, body: dict[str, Any]) -> None:
         reason = views.submitted(body, REASON)
-        if reason == "other" and not (views.submitted(body, NOTE) or "").strip():
+        if reason == SnoozeReason.OTHER and not (views.submitted(body, NOTE) or "").strip():
             ack(response_action="errors", errors={NOTE[0]: "Say why when the reason is “other”"})
             return
         ack()
 
     @on_submit(app, deps, CallbackId.SNOOZE_REASON, validate_snooze)
     def submit_snooze(it: Interaction) -> None:
-        reason = views.submitted(it.body, REASON) or "other"
+        reason = views.submitted(it.body, REASON) or SnoozeReason.OTHER
         days = int(views.submitted(it.body, PERIOD) or 7)
         note = views.submitted(it.body, NOTE)
         account = it.account()

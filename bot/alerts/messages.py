@@ -22,9 +22,15 @@ from bot.slack.format import (
     renewal,
     truncate,
 )
+from storage.enums import AlertKind
 from storage.models import AccountScore
 
-KIND_ICONS = {"band": "🚨", "risk": "⚠️", "stakeholder": "👥", "expansion": "📈"}
+KIND_ICONS: dict[str, str] = {
+    AlertKind.BAND: "🚨",
+    AlertKind.RISK: "⚠️",
+    AlertKind.STAKEHOLDER: "👥",
+    AlertKind.EXPANSION: "📈",
+}
 
 
 def alert_text(candidate: AlertCandidate, name: str) -> str:
@@ -74,7 +80,7 @@ def alert_message(
             suggested=suggested,
             library=playbooks,
             as_of=score.as_of.isoformat(),
-            not_a_risk=candidate.kind != "expansion",
+            not_a_risk=candidate.kind != AlertKind.EXPANSION,
             state=state,
         )
     )

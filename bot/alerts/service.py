@@ -19,8 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import TypeAdapter
-from sqlalchemy import and_, func
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from bot.accounts.cards import _default_suggester, playbook_choices
 from bot.accounts.ranking import DEFAULT_EXPANSION_THRESHOLD
@@ -28,11 +27,13 @@ from bot.accounts.service import account_state
 from bot.alerts.detect import AlertCandidate, alert_states, candidates_for
 from bot.alerts.messages import alert_message
 from bot.delivery.recipients import mapping_file_of, recipient
+from bot.settings import Settings
 from bot.slack.deps import RenderContext
 from bot.slack.send import queue_budgeted
 from scoring.churn.registry import alert_threshold
 from storage.clock import Clock
-from storage.enums import MessageKind
+from storage.enums import AlertKind, Band, MessageKind
+from storage.latest_scores import newest_scores
 from storage.models import Account, AccountScore, Alert, OutboxMessage, Snooze
 
 logger = logging.getLogger("csbot.alerts")
@@ -100,25 +101,6 @@ def _scores_on(session: Session, as_of: dt.date) -> list[tuple[AccountScore, str
     return [(score, name, owner) for score, name, owner in rows]
 
 
-def _previous_scores(session: Session, as_of: dt.date) -> dict[str, AccountScore]:
-    latest = (
-        select(AccountScore.account_id, func.max(AccountScore.as_of).label("latest"))
-        .where(AccountScore.as_of < as_of)
-        .group_by(AccountScore.account_id)
-        .subquery()
-    )
-    rows = session.exec(
-        select(AccountScore).join(
-            latest,
-            and_(
-                col(AccountScore.account_id) == latest.c.account_id,
-                col(AccountScore.as_of) == latest.c.latest,
-            ),
-        )
-    ).all()
-    return {score.account_id: score for score in rows}
-
-
 def _snoozes(session: Session, now: dt.datetime) -> tuple[set[str], dict[str, dt.datetime]]:
     active: set[str] = set()
     ended: dict[str, dt.datetime] = {}
@@ -137,7 +119,7 @@ def alert_rule(candidate: AlertCandidate) -> str:
 
 def is_urgent(candidate: AlertCandidate) -> bool:
     """What cannot wait for the digest: an account crossing into critical."""
-    return candidate.kind == "band" and candidate.state == "critical"
+    return candidate.kind == AlertKind.BAND and candidate.state == Band.CRITICAL
 
 
 def alert_key(candidate: AlertCandidate, opened: dt.date) -> str:
@@ -149,7 +131,7 @@ def raise_alerts(
     *,
     as_of: dt.date,
     clock: Clock,
-    settings: Any,
+    settings: Settings,
     client: Any = None,
     library: Mapping[str, Any] | None = None,
 ) -> list[OutboxMessage]:
@@ -178,7 +160,7 @@ def raise_alerts(
     snoozed, ended = _snoozes(session, now)
     plan = plan_alerts(
         [score for score, _n, _o in rows],
-        _previous_scores(session, as_of),
+        newest_scores(session, before=as_of),
         open_alerts,
         snoozed=snoozed,
         snooze_ended=ended,
@@ -193,12 +175,10 @@ def raise_alerts(
     if library is None:
         from playbooks.library import load_library
 
-        library = load_library(getattr(settings, "playbook_dir", None))
+        library = load_library(settings.playbook_dir)
     choices = playbook_choices(library)
     suggest = _default_suggester() if library else None
-    channel_setting = getattr(settings, "alert_channel", None) or getattr(
-        settings, "digest_channel", None
-    )
+    channel_setting = settings.alert_channel or settings.digest_channel
     queued: list[OutboxMessage] = []
     for candidate in plan.fire:
         name, owner = info[candidate.account_id]

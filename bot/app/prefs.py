@@ -17,18 +17,19 @@ from bot.slack.deps import SlackDeps
 from bot.slack.identity import email_for_user
 from bot.slack.ids import ActionId, CallbackId
 from bot.slack.interaction import Interaction, on, on_submit
+from storage.enums import Scope
 from storage.models import SlackUser
 from storage.models.noise import PersonPrefs
 
 
-def allowed_scopes(deps: SlackDeps, user_id: str, email: str | None) -> tuple[str, ...]:
+def allowed_scopes(deps: SlackDeps, user_id: str, email: str | None) -> tuple[Scope, ...]:
     """ "mine" for everyone, "team" for managers (CSBOT_MANAGER_MAPPING_FILE) and admins,
     "all" for admins (CSBOT_ADMINS: the leaders)."""
     me = {user_id.lower(), (email or "").lower()} - {""}
     policy = deps.policy
     admin = user_id in policy.admins
     manager = admin or any(me & {m.lower() for m in bosses} for bosses in policy.managers.values())
-    return ("mine",) + (("team",) if manager else ()) + (("all",) if admin else ())
+    return (Scope.MINE,) + ((Scope.TEAM,) if manager else ()) + ((Scope.ALL,) if admin else ())
 
 
 def modal_for(deps: SlackDeps, session: Session, client: WebClient, user_id: str) -> dict[str, Any]:

@@ -20,6 +20,8 @@ from bot.cli.errors import CliError, UsageError
 if TYPE_CHECKING:
     from sqlmodel import Session
 
+    from bot.settings import Settings
+
 
 def _parse_date(value: str | None) -> dt.date | None:
     if value is None:
@@ -139,7 +141,7 @@ def digest(
 
 
 def _attention_json(
-    session: Session, day: dt.date, settings: Any, owners: list[str] | None
+    session: Session, day: dt.date, settings: Settings, owners: list[str] | None
 ) -> dict[str, Any]:
     """{"as_of", "per_csm", "csms": [{"owner", "accounts": [entry, …]}]} from the one
     attention ranking (`scoring.attention.load_attention`)."""

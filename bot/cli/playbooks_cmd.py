@@ -17,6 +17,7 @@ import typer
 
 from bot.cli.errors import CliError, UsageError
 from bot.cli.output import make_console
+from storage.enums import Source
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -157,7 +158,7 @@ def _whoami() -> str:
     try:
         return getpass.getuser()
     except (KeyError, OSError):
-        return "cli"
+        return Source.CLI
 
 
 def _pct(value: float | None) -> str:
@@ -190,7 +191,7 @@ def start(
                 account_id=account,
                 playbook=library[playbook],
                 actor=by or _whoami(),
-                source="cli",
+                source=Source.CLI,
                 clock=runtime.clock,
                 reason=reason,
             )
@@ -235,7 +236,7 @@ def advance(
                 step_id=step_id,
                 status="done" if done else "skipped",
                 actor=by or _whoami(),
-                source="cli",
+                source=Source.CLI,
                 clock=runtime.clock,
                 note=note,
             )

@@ -15,13 +15,19 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from bot.cli.errors import CliError, UsageError
+from storage.enums import Band
 
 if TYPE_CHECKING:
     from rich.console import Console
 
     from storage.models import AccountScore
 
-BAND_STYLE = {"healthy": "green", "neutral": "yellow", "at_risk": "dark_orange", "critical": "red"}
+BAND_STYLE: dict[str, str] = {
+    Band.HEALTHY: "green",
+    Band.NEUTRAL: "yellow",
+    Band.AT_RISK: "dark_orange",
+    Band.CRITICAL: "red",
+}
 
 
 class Format(StrEnum):

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
     from bot.runtime import Runtime
+    from bot.settings import Settings
 
 logger = logging.getLogger("csbot.serve")
 
@@ -98,7 +99,7 @@ def check_slack_token(bolt_app: Any, runtime: Runtime) -> None:
         )
 
 
-def slack_status(settings: Any, socket: bool) -> str | None:
+def slack_status(settings: Settings, socket: bool) -> str | None:
     """The line that says csbot is offline for Slack, or not receiving its requests
     (None when both ways work, or when the Slack configuration is an error of its own)."""
     if socket:

@@ -34,7 +34,9 @@ from sqlmodel import Session, col, select
 from bot.delivery.outbox import enqueue, get_by_key
 from bot.delivery.prefs import Prefs, prefs_for
 from bot.hours import in_span, local, span_end_after
+from bot.settings import Settings
 from storage.clock import Clock
+from storage.enums import Delivery
 from storage.models import OutboxMessage, SlackUser
 from storage.models.noise import DeliveryLedger
 
@@ -97,9 +99,9 @@ def decide(
         if spent.digests >= 1:
             return Verdict(Decision.HELD, "one digest a day")
         return Verdict(Decision.SENT)
-    if prefs.delivery == "digest":
+    if prefs.delivery == Delivery.DIGEST:
         return Verdict(Decision.HELD, "digest only")
-    if not urgent and prefs.delivery != "everything":
+    if not urgent and prefs.delivery != Delivery.EVERYTHING:
         return Verdict(Decision.HELD, "can wait for the digest")
     if spent.realtime >= realtime_per_day:
         return Verdict(Decision.HELD, "daily budget spent")
@@ -135,10 +137,6 @@ def spent_on(session: Session, recipient: str, day: dt.date) -> Spent:
     return Spent(digests=digests, realtime=sum(counts.values()))
 
 
-def _settings_value(settings: Any, name: str, default: Any) -> Any:
-    return getattr(settings, name, default)
-
-
 def send(
     session: Session,
     *,
@@ -148,7 +146,7 @@ def send(
     channel: str,
     payload: dict[str, Any] | Sequence[dict[str, Any]],
     clock: Clock,
-    settings: Any,
+    settings: Settings,
     urgent: bool = False,
     account_id: str | None = None,
     items: Iterable[dict[str, Any]] = (),
@@ -170,7 +168,7 @@ def send(
     if decided is not None:
         return [row for row in (get_by_key(session, k) for k in keys) if row is not None]
     now = clock.now()
-    tz = recipient_tz(session, who, _settings_value(settings, "timezone", "UTC"))
+    tz = recipient_tz(session, who, settings.timezone)
     local_now = local(now, tz)
     prefs = prefs_for(session, who, settings)
     spent = spent_on(session, who, day or local_now.date())
@@ -180,7 +178,7 @@ def send(
         prefs=prefs,
         spent=spent,
         local_now=local_now,
-        realtime_per_day=int(_settings_value(settings, "realtime_per_day", 2)),
+        realtime_per_day=settings.realtime_per_day,
         day=day,
     )
     when = (
@@ -269,11 +267,13 @@ def held_summary(session: Session, since: dt.date | None = None) -> list[tuple[s
     return [(r, k, reason or "", int(n)) for r, k, reason, n in session.exec(query).all()]
 
 
-def due_day(session: Session, recipient: str, now: dt.datetime, settings: Any) -> dt.date | None:
+def due_day(
+    session: Session, recipient: str, now: dt.datetime, settings: Settings
+) -> dt.date | None:
     """The recipient's local date when their digest time has passed today, it is one of
     their digest days and they are not away; None otherwise. Channels use CSBOT_TIMEZONE
     and CSBOT_DIGEST_TIME."""
-    default_tz = _settings_value(settings, "timezone", "UTC")
+    default_tz = settings.timezone
     tz = recipient_tz(session, recipient, default_tz)
     prefs = prefs_for(session, recipient, settings)
     moment = local(now, tz)
@@ -315,11 +315,13 @@ def record_folded(
     session.flush()
 
 
-def rollup_day(session: Session, recipient: str, now: dt.datetime, settings: Any) -> dt.date | None:
+def rollup_day(
+    session: Session, recipient: str, now: dt.datetime, settings: Settings
+) -> dt.date | None:
     """When the reminders roll-up goes on its own: the recipient's local date once their
     digest time has passed on a day without a digest (not one of their digest days, or
     away); on digest days the digest carries it. Channels get it every day."""
-    default_tz = _settings_value(settings, "timezone", "UTC")
+    default_tz = settings.timezone
     tz = recipient_tz(session, recipient, default_tz)
     prefs = prefs_for(session, recipient, settings)
     moment = local(now, tz)

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from bot.hours import parse_days, parse_span, parse_time
+from bot.settings import Settings
+from storage.enums import Delivery, Scope
 from storage.models.noise import PersonPrefs
 
 
@@ -23,8 +24,8 @@ from storage.models.noise import PersonPrefs
 class Prefs:
     """What one person asked for (defaults filled in)."""
 
-    scope: str = "mine"
-    delivery: str = "critical"
+    scope: str = Scope.MINE
+    delivery: str = Delivery.CRITICAL
     digest_time: dt.time = dt.time(8, 30)
     digest_days: frozenset[int] = frozenset(range(5))
     quiet: tuple[dt.time, dt.time] | None = (dt.time(20), dt.time(7))
@@ -35,18 +36,17 @@ class Prefs:
         return self.away_until is not None and day <= self.away_until
 
 
-def defaults(settings: Any) -> Prefs:
-    """The operator's defaults (a plain object without the fields gets csbot's)."""
-    base = Prefs()
+def defaults(settings: Settings) -> Prefs:
+    """The operator's defaults."""
     return Prefs(
-        delivery=getattr(settings, "default_delivery", base.delivery),
-        digest_time=getattr(settings, "digest_time", base.digest_time),
-        digest_days=parse_days(getattr(settings, "digest_days", None)),
-        quiet=parse_span(getattr(settings, "quiet_hours", "20:00-07:00")),
+        delivery=settings.default_delivery,
+        digest_time=settings.digest_time,
+        digest_days=parse_days(settings.digest_days),
+        quiet=parse_span(settings.quiet_hours),
     )
 
 
-def from_row(row: PersonPrefs | None, settings: Any) -> Prefs:
+def from_row(row: PersonPrefs | None, settings: Settings) -> Prefs:
     base = defaults(settings)
     if row is None:
         return base
@@ -72,7 +72,7 @@ def row_for_email(session: Session, email: str) -> PersonPrefs | None:
     ).first()
 
 
-def prefs_for(session: Session, email: str | None, settings: Any) -> Prefs:
+def prefs_for(session: Session, email: str | None, settings: Settings) -> Prefs:
     """`email`'s preferences (a channel id or None gets the defaults)."""
     if not email or "@" not in email:
         return defaults(settings)

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from bot.settings import Settings
 from storage.clock import Clock
 
 
@@ -39,7 +40,6 @@ def recipient(
     return user_id, None
 
 
-def mapping_file_of(settings: Any) -> Path | None | bool:
-    """The mapping file from settings (None: none configured); True when the object is not
-    a Settings (resolve_user then reads the environment)."""
-    return settings.user_mapping_file if hasattr(settings, "user_mapping_file") else True
+def mapping_file_of(settings: Settings) -> Path | None:
+    """The user mapping file from settings (None: none configured)."""
+    return settings.user_mapping_file

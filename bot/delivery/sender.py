@@ -54,6 +54,7 @@ from bot.delivery.errors import (
     classify,
 )
 from bot.delivery.logs import log_event
+from bot.settings import Settings
 from storage.clock import Clock
 from storage.models.delivery import OutboxMessage
 
@@ -97,7 +98,7 @@ def new_holder_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-def make_sender_client(settings: Any, **kwargs: Any) -> WebClient:
+def make_sender_client(settings: Settings, **kwargs: Any) -> WebClient:
     """The configured WebClient without automatic retries: a retried chat.postMessage after
     a dropped connection could post twice, so every retry goes through the sender."""
     from bot.delivery.client import make_web_client

@@ -13,6 +13,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 
 from bot.delivery.prefs import Prefs
+from storage.enums import Scope
 
 
 def audiences(
@@ -35,9 +36,9 @@ def audiences(
         me = viewer.lower()
         prefs = people.get(me, Prefs())
         covered = {me} & all_owners
-        if prefs.scope == "all":
+        if prefs.scope == Scope.ALL:
             covered = set(all_owners)
-        elif prefs.scope == "team":
+        elif prefs.scope == Scope.TEAM:
             names = {me, (user_ids.get(me) or "").lower()} - {""}
             covered |= {
                 csm for csm, bosses in managers.items() if names & {b.lower() for b in bosses}

@@ -19,6 +19,7 @@ from bot.delivery.recipients import mapping_file_of, recipient
 from bot.digests.messages import digest_messages, item_rule
 from bot.digests.model import Digest
 from bot.digests.service import digest_subject
+from bot.settings import Settings
 from bot.slack.send import queue_budgeted
 from storage.clock import Clock
 from storage.enums import MessageKind
@@ -55,7 +56,7 @@ def queue_digest(
     *,
     as_of: dt.date,
     clock: Clock,
-    settings: Any,
+    settings: Settings,
     client: Any = None,
 ) -> list[OutboxMessage] | None:
     """Queue one CSM's digest (all its parts) unless it was queued before for that day, in
@@ -68,7 +69,7 @@ def queue_digest(
     channel, mention = recipient(
         session,
         digest.owner,
-        channel=getattr(settings, "digest_channel", None),
+        channel=settings.digest_channel,
         client=client,
         clock=clock,
         mapping_file=mapping_file_of(settings),
@@ -107,7 +108,7 @@ def queue_digests(
     *,
     as_of: dt.date,
     clock: Clock,
-    settings: Any,
+    settings: Settings,
     client: Any = None,
 ) -> list[OutboxMessage]:
     """Queue every non-empty digest (see `queue_digest`); return the outbox rows, including

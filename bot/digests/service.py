@@ -14,8 +14,6 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from pydantic import TypeAdapter
-from sqlalchemy import and_, func
-from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from bot.accounts.attention import rank_accounts
@@ -34,6 +32,8 @@ from bot.digests.messages import digest_messages
 from bot.digests.model import Digest, DigestItem, ExpansionItem
 from bot.slack.deps import RenderContext
 from scoring.attention import AttentionSettings, disagreement_line
+from storage.enums import FeedbackKind
+from storage.latest_scores import newest_scores_query
 from storage.models import Account, AccountScore, Feedback, Snooze
 
 STALE_AFTER_DAYS = 14  # an account not scored for two weeks is no longer live
@@ -92,21 +92,9 @@ def _latest_query(
     stale_after_days: int,
 ) -> Any:
     oldest = as_of - dt.timedelta(days=stale_after_days)
-    latest = (
-        select(col(AccountScore.account_id), func.max(AccountScore.as_of).label("latest"))
-        .where(col(AccountScore.as_of) <= as_of, col(AccountScore.as_of) > oldest)
-        .group_by(col(AccountScore.account_id))
-        .subquery()
-    )
     query = (
-        sa_select(*columns, col(Account.name), col(Account.owner))
-        .join(
-            latest,
-            and_(
-                col(AccountScore.account_id) == latest.c.account_id,
-                col(AccountScore.as_of) == latest.c.latest,
-            ),
-        )
+        newest_scores_query(*columns, through=as_of, after=oldest)
+        .add_columns(col(Account.name), col(Account.owner))
         .join(Account, col(Account.account_id) == col(AccountScore.account_id))
         .where(col(Account.owner).is_not(None))
     )
@@ -174,7 +162,9 @@ def not_a_risk_accounts(session: Session, as_of: dt.date, days: int = NOT_A_RISK
     since = as_of - dt.timedelta(days=days)
     rows = session.exec(
         select(Feedback.account_id).where(
-            Feedback.label == "not_a_risk", Feedback.as_of > since, Feedback.as_of <= as_of
+            Feedback.label == FeedbackKind.NOT_A_RISK,
+            Feedback.as_of > since,
+            Feedback.as_of <= as_of,
         )
     ).all()
     return set(rows)

@@ -14,12 +14,13 @@ from rich.text import Text
 from bot.digests.messages import headline
 from bot.digests.model import WHY_LABELS, Digest, DigestItem, ExpansionItem
 from bot.slack.format import band_label, change, money, percent, playbook_title, renewal
+from storage.enums import Band
 
-BAND_STYLES = {
-    "healthy": "green",
-    "neutral": "yellow",
-    "at_risk": "dark_orange",
-    "critical": "bold red",
+BAND_STYLES: dict[str, str] = {
+    Band.HEALTHY: "green",
+    Band.NEUTRAL: "yellow",
+    Band.AT_RISK: "dark_orange",
+    Band.CRITICAL: "bold red",
 }
 
 

@@ -26,6 +26,7 @@ from sqlmodel import Session
 from bot.delivery.prefs import Prefs
 from bot.hours import DAY_NAMES, format_days
 from bot.slack.ids import CallbackId
+from storage.enums import Delivery, Scope
 from storage.models.noise import PersonPrefs
 
 SCOPE = ("prefs-scope", "prefs-scope-input")
@@ -37,11 +38,15 @@ QUIET_END = ("prefs-quiet-end", "prefs-quiet-end-input")
 AWAY = ("prefs-away", "prefs-away-input")
 COVER = ("prefs-cover", "prefs-cover-input")
 
-SCOPE_LABELS = {"mine": "My accounts", "team": "My team's (managers)", "all": "All (leaders)"}
-DELIVERY_LABELS = {
-    "digest": "Digest only",
-    "critical": "Digest plus critical alerts",
-    "everything": "Everything (within the daily budget)",
+SCOPE_LABELS: dict[str, str] = {
+    Scope.MINE: "My accounts",
+    Scope.TEAM: "My team's (managers)",
+    Scope.ALL: "All (leaders)",
+}
+DELIVERY_LABELS: dict[str, str] = {
+    Delivery.DIGEST: "Digest only",
+    Delivery.CRITICAL: "Digest plus critical alerts",
+    Delivery.EVERYTHING: "Everything (within the daily budget)",
 }
 DAY_LABELS = dict(zip(DAY_NAMES, ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"), strict=True))
 
@@ -83,7 +88,7 @@ def prefs_modal(
                 action_id=SCOPE[1],
                 options=_options(scope_labels),
                 initial_option=_chosen(
-                    scope_labels, prefs.scope if prefs.scope in scopes else "mine"
+                    scope_labels, prefs.scope if prefs.scope in scopes else Scope.MINE
                 ),
             ),
         ),
@@ -163,12 +168,14 @@ def parse_submission(
     body: dict[str, Any], *, scopes: tuple[str, ...], today: dt.date
 ) -> dict[str, Any]:
     """Pure: the submitted modal → PersonPrefs column values (cover is a Slack user id)."""
-    scope = (_state(body, SCOPE).get("selected_option") or {}).get("value") or "mine"
+    scope = (_state(body, SCOPE).get("selected_option") or {}).get("value") or Scope.MINE
     if scope not in scopes:
         raise PrefsError(
             SCOPE[0], f"“{SCOPE_LABELS.get(scope, scope)}” is for managers and leaders"
         )
-    delivery = (_state(body, DELIVERY).get("selected_option") or {}).get("value") or "critical"
+    delivery = (_state(body, DELIVERY).get("selected_option") or {}).get(
+        "value"
+    ) or Delivery.CRITICAL
     if delivery not in DELIVERY_LABELS:
         raise PrefsError(DELIVERY[0], "Choose what reaches you")
     digest_time = _state(body, DIGEST_TIME).get("selected_time")

@@ -19,10 +19,11 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from bot.digests.service import latest_facts
+from storage.enums import Band
 from storage.models import Contract, LifecycleEvent, Outcome, PlaybookRun
 
-BANDS = ("healthy", "neutral", "at_risk", "critical")
-BAND_RANK = {band: rank for rank, band in enumerate(BANDS)}
+BANDS = tuple(Band)
+BAND_RANK: dict[str, int] = {band: rank for rank, band in enumerate(BANDS)}
 MAX_BAND_CHANGES = 10
 
 

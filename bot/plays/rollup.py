@@ -16,7 +16,6 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from slack_sdk.models.blocks import ContextBlock, HeaderBlock, MarkdownTextObject, SectionBlock
@@ -24,6 +23,7 @@ from sqlmodel import Session, col, select
 
 from bot.delivery.limits import MAX_SECTION_TEXT
 from bot.delivery.recipients import mapping_file_of, recipient
+from bot.settings import Settings
 from bot.slack.format import escape, truncate
 from bot.slack.permissions import load_managers
 from bot.slack.send import queue_budgeted
@@ -195,12 +195,11 @@ def rollup_lines(rollup: Rollup, now: dt.datetime) -> list[str]:
 
 
 def rollups_to_fold(
-    session: Session, *, people: Iterable[str], now: dt.datetime, settings: Any
+    session: Session, *, people: Iterable[str], now: dt.datetime, settings: Settings
 ) -> dict[str, Rollup]:
     """Today's roll-up of each of `people` who has one and has not had it yet (to fold
     into their digest)."""
-    path = getattr(settings, "manager_mapping_file", None)
-    managers = load_managers(Path(path) if path else None)
+    managers = load_managers(settings.manager_mapping_file)
     rollups = group_rollups(late_steps(session, now), managers, None)
     return {who: rollups[who] for who in people if who in rollups}
 
@@ -213,16 +212,15 @@ def queue_rollups(
     session: Session,
     *,
     clock: Clock,
-    settings: Any,
+    settings: Settings,
     client: Any,
     due: Any,
 ) -> dict[str, int]:
     """Queue today's roll-up for every recipient `due(recipient) -> local date | None` says
     is due (their digest time has passed) and who has something late. The caller commits."""
     now = clock.now()
-    path = getattr(settings, "manager_mapping_file", None)
-    managers = load_managers(Path(path) if path else None)
-    leaders = getattr(settings, "leaders_channel", None)
+    managers = load_managers(settings.manager_mapping_file)
+    leaders = settings.leaders_channel
     rollups = group_rollups(late_steps(session, now), managers, leaders)
     counts: dict[str, int] = defaultdict(int)
     for who, rollup in sorted(rollups.items()):

@@ -9,13 +9,13 @@ sent once however often the job runs.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from sqlmodel import Session
 
 from bot.delivery.recipients import mapping_file_of, recipient
 from bot.plays.escalation import escalation_message
+from bot.settings import Settings
 from bot.slack.permissions import load_managers
 from bot.slack.send import queue
 from playbooks.escalation import Escalation
@@ -42,15 +42,14 @@ def queue_escalations(
     escalations: Sequence[Escalation],
     *,
     clock: Clock,
-    settings: Any,
+    settings: Settings,
     client: Any,
 ) -> list[OutboxMessage]:
     """Render and enqueue every notice; recipients with no Slack user are skipped (logged by
     the resolver) so the job never fails on one unknown owner."""
-    path = getattr(settings, "manager_mapping_file", None)
-    managers = load_managers(Path(path) if path else None)
-    leaders = getattr(settings, "leaders_channel", None)
-    library = load_library(getattr(settings, "playbook_dir", None))
+    managers = load_managers(settings.manager_mapping_file)
+    leaders = settings.leaders_channel
+    library = load_library(settings.playbook_dir)
     queued: list[OutboxMessage] = []
     for escalation in escalations:
         step = session.get(PlaybookStep, escalation.step_id)
@@ -87,7 +86,12 @@ def queue_escalations(
 
 
 def _address(
-    session: Session, target: str, leaders: str | None, settings: Any, client: Any, clock: Clock
+    session: Session,
+    target: str,
+    leaders: str | None,
+    settings: Settings,
+    client: Any,
+    clock: Clock,
 ) -> tuple[str | None, str | None]:
     if target == leaders:
         return target, None

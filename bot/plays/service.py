@@ -27,7 +27,8 @@ from bot.slack.format import escape
 from bot.slack.middleware import Origin
 from bot.slack.replies import account_thread
 from bot.slack.send import Where, send
-from storage.enums import MessageKind
+from storage.enums import MessageKind, Source
+from storage.latest_scores import newest_scores
 from storage.models import Account, PlaybookRun, PlaybookStep
 
 
@@ -48,7 +49,7 @@ def resolve_playbook(library: dict[str, Any], name: str) -> Any:
 def suggested_names(deps: SlackDeps, session: Session, account_id: str) -> list[str]:
     """Playbook names for a start menu, the plays suggested for the account's score first."""
     names = sorted(deps.library)
-    score = book.latest_scores(session, [account_id]).get(account_id)
+    score = newest_scores(session, account_ids=[account_id]).get(account_id)
     if score is None:
         return names
     try:
@@ -95,7 +96,7 @@ def start_playbook(
                 account_id=account.account_id,
                 playbook=playbook,
                 actor=user_id,
-                source="slack",
+                source=Source.SLACK,
                 clock=deps.clock,
                 reason=f"started from Slack by {user_id}",
             )

@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 
 from bot.delivery.errors import SlackDeliveryError
 from bot.runtime import Runtime
+from bot.settings import Settings
 from storage.clock import Clock
 from storage.enums import MessageKind
 from storage.models import Account, OutboxMessage
@@ -248,7 +249,7 @@ def due_digest_owners(
 
 
 def due_day_in(
-    tz: str, person: str, session: Session, now: dt.datetime, settings: Any
+    tz: str, person: str, session: Session, now: dt.datetime, settings: Settings
 ) -> dt.date | None:
     """`due_day` with the time zone forced (everyone's digest in one channel)."""
     from bot.delivery.prefs import prefs_for
@@ -292,7 +293,7 @@ def fold_rollups(
     *,
     as_of: dt.date,
     clock: Clock,
-    settings: Any,
+    settings: Settings,
 ) -> list[Any]:
     """The digests with each person's reminders roll-up inside (a digest for someone with
     only a roll-up, too), each roll-up noted as folded so the `reminders` job does not send

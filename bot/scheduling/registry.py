@@ -35,6 +35,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.scheduling import jobs
+from bot.settings import Settings
 
 JobFunc = Callable[[Any, Any], dict[str, Any]]
 
@@ -43,19 +44,19 @@ def _local(now: dt.datetime, tz: str) -> dt.datetime:
     return now.replace(tzinfo=dt.UTC).astimezone(zoneinfo.ZoneInfo(tz))
 
 
-def daily_slot(now: dt.datetime, settings: Any) -> str:
+def daily_slot(now: dt.datetime, settings: Settings) -> str:
     return _local(now, settings.timezone).date().isoformat()
 
 
-def hourly_slot(now: dt.datetime, settings: Any) -> str:
+def hourly_slot(now: dt.datetime, settings: Settings) -> str:
     return now.strftime("%Y-%m-%dT%H")
 
 
-def quarter_hour_slot(now: dt.datetime, settings: Any) -> str:
+def quarter_hour_slot(now: dt.datetime, settings: Settings) -> str:
     return now.replace(minute=now.minute - now.minute % 15).strftime("%Y-%m-%dT%H:%M")
 
 
-def weekly_slot(now: dt.datetime, settings: Any) -> str:
+def weekly_slot(now: dt.datetime, settings: Settings) -> str:
     year, week, _ = _local(now, settings.timezone).date().isocalendar()
     return f"{year}-W{week:02d}"
 

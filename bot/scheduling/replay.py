@@ -27,6 +27,7 @@ from bot.runtime import Runtime
 from bot.scheduling import registry
 from bot.scheduling.runner import run_job
 from bot.scheduling.sink import RecordingSlack
+from bot.settings import Settings
 from storage.clock import FixedClock
 from storage.db import is_sqlite, make_engine
 
@@ -110,7 +111,7 @@ def copy_database(source: Engine, target_path: Path) -> Engine:
 
 
 def fire_times(
-    settings: Any, start: dt.datetime, end: dt.datetime, names: list[str], tick_minutes: int
+    settings: Settings, start: dt.datetime, end: dt.datetime, names: list[str], tick_minutes: int
 ) -> list[tuple[dt.datetime, str]]:
     """(naive UTC time, job) for every firing of the named jobs in [start, end), in order."""
     fired: list[tuple[dt.datetime, str]] = []

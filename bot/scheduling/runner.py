@@ -25,6 +25,7 @@ from bot.delivery.logs import log_event
 from bot.delivery.sender import new_holder_id, sleep_for
 from bot.runtime import Runtime
 from bot.scheduling import leases, registry
+from bot.settings import Settings
 from storage.clock import Clock
 from storage.models.delivery import JobRun
 
@@ -195,7 +196,7 @@ def _log(outcome: JobOutcome, **extra: Any) -> None:
     )
 
 
-def next_runs(settings: Any, now: dt.datetime) -> dict[str, dt.datetime | None]:
+def next_runs(settings: Settings, now: dt.datetime) -> dict[str, dt.datetime | None]:
     """When each scheduled job fires next after `now` (naive UTC), from its trigger."""
     aware = now.replace(tzinfo=dt.UTC)
     result: dict[str, dt.datetime | None] = {}

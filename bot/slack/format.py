@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from storage.enums import Band
+
 BAND_LABELS = {
     "healthy": "healthy",
     "neutral": "neutral",
@@ -17,7 +19,12 @@ BAND_LABELS = {
     "watch": "watch",
     "concern": "concern",
 }
-BAND_EMOJI = {"healthy": "🟢", "neutral": "🟡", "at_risk": "🟠", "critical": "🔴"}
+BAND_EMOJI: dict[str, str] = {
+    Band.HEALTHY: "🟢",
+    Band.NEUTRAL: "🟡",
+    Band.AT_RISK: "🟠",
+    Band.CRITICAL: "🔴",
+}
 SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]+$")
 
 

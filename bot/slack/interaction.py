@@ -27,10 +27,10 @@ from bot.slack.middleware import ModalMetadata, Origin, parse_button
 from bot.slack.replies import answer, answer_where, guarded, record_in_thread, tell, user_of
 from bot.slack.send import Where
 from playbooks.errors import InvalidTransition, NotFound
-from storage.enums import MessageKind
+from storage.enums import MessageKind, Source
 from storage.models import Account, PlaybookRun, PlaybookStep
 
-SOURCE = "slack"  # the audit log's source for every change made from Slack
+SOURCE = Source.SLACK  # the audit log's source for every change made from Slack
 
 
 def ack_now(ack: Ack) -> None:

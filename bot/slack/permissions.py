@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.settings import Settings
 from bot.slack.errors import PermissionDenied
 
 
@@ -59,8 +60,8 @@ def load_managers(path: Path | None) -> dict[str, frozenset[str]]:
     return {csm: frozenset(found) for csm, found in managers.items()}
 
 
-def policy_from_settings(settings: object) -> Policy:
+def policy_from_settings(settings: Settings) -> Policy:
     """Admins from CSBOT_ADMINS; managers from CSBOT_MANAGER_MAPPING_FILE when it exists."""
-    admins = frozenset(getattr(settings, "admins", None) or [])
-    path = getattr(settings, "manager_mapping_file", None)
-    return Policy(admins=admins, managers=load_managers(Path(path) if path else None))
+    return Policy(
+        admins=frozenset(settings.admins), managers=load_managers(settings.manager_mapping_file)
+    )

@@ -25,6 +25,7 @@ from bot.delivery import budget
 from bot.delivery.errors import SlackDeliveryError
 from bot.delivery.outbox import enqueue
 from bot.delivery.sender import deliver_now
+from bot.settings import Settings
 from bot.slack.ids import ButtonValue
 from storage.clock import Clock
 from storage.enums import MessageKind, OutboxStatus
@@ -132,7 +133,7 @@ def queue_budgeted(
     channel: str,
     message: Mapping[str, Any] | Sequence[Mapping[str, Any]],
     clock: Clock,
-    settings: Any,
+    settings: Settings,
     subject: Mapping[str, Any] | list[Mapping[str, Any]] | None = None,
     urgent: bool = False,
     account_id: str | None = None,

@@ -24,7 +24,7 @@ from scoring.churn.snapshots import (
     with_rule_health,
     with_trajectory,
 )
-from scoring.config import resolve_config
+from scoring.config import ConfigSource, resolve_config
 from scoring.signals import compute_signals
 from storage.models import ModelVersion
 
@@ -67,7 +67,7 @@ def predict_frame(
     *,
     past: list[FrameLike] | None = None,
     top: int = 5,
-    config: Any = None,
+    config: ConfigSource = None,
 ) -> tuple[np.ndarray, list[list[dict[str, Any]]]]:
     """Risk and reasons for every account of `frame`; `past` holds the frames of
     `past_dates(frame.as_of)` when the model uses trajectory signals; `config` is the
@@ -89,7 +89,7 @@ def predict_frame(
     return risk, model_reasons(model, X, risk, top=top, rows=rows)
 
 
-def _past_frames(session: Session, frame: FrameLike, config: Any) -> list[FrameLike]:
+def _past_frames(session: Session, frame: FrameLike, config: ConfigSource) -> list[FrameLike]:
     """Signals of the same accounts 28 and 84 days earlier (for the trajectory signals)."""
     params = resolve_config(config).signal_params
     engine = session.get_bind()
@@ -100,7 +100,7 @@ def _past_frames(session: Session, frame: FrameLike, config: Any) -> list[FrameL
 
 
 def churn_predictions(
-    session: Session, frame: FrameLike, config: Any = None
+    session: Session, frame: FrameLike, config: ConfigSource = None
 ) -> ChurnPredictions | None:
     """Calibrated churn risk and reasons for every account of `frame`; None without a model.
 

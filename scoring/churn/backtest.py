@@ -53,7 +53,7 @@ from scoring.churn.train import (
     label_snapshots,
     train_on_snapshots,
 )
-from scoring.config import resolve_config
+from scoring.config import ConfigSource, resolve_config
 from scoring.health import frame_health
 from scoring.health_model import HealthChoice, bands_with, health_with
 
@@ -65,7 +65,7 @@ class BacktestError(ValueError):
     """The period cannot be backtested (no data, no closed outcome window, …)."""
 
 
-def default_rules_fn(config_path: Any = None) -> RulesFn:
+def default_rules_fn(config_path: ConfigSource = None) -> RulesFn:
     """Risk from scoring's rule-based health score: 1 − health / 100."""
     config = resolve_config(config_path)
 
@@ -120,7 +120,7 @@ def run_backtest(
     signals_fn: SignalsFn | None = None,
     rules_fn: RulesFn | None = None,
     progress: Callable[[str, int, int], None] | None = None,
-    scoring_config: Any = None,
+    scoring_config: ConfigSource = None,
 ) -> BacktestResult:
     cfg = cfg or TrainingConfig()
     config = resolve_config(scoring_config)

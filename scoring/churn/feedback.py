@@ -11,10 +11,11 @@ import datetime as dt
 from sqlmodel import Session
 
 from storage.clock import Clock
+from storage.enums import FeedbackKind, Source
 from storage.models import Account, AuditLog, Feedback
 
-FEEDBACK_LABELS = ("not_a_risk", "saved", "churned")
-FEEDBACK_SOURCES = ("slack", "cli", "scheduler", "http")
+FEEDBACK_LABELS = tuple(FeedbackKind)
+FEEDBACK_SOURCES = tuple(Source)
 
 
 class FeedbackError(ValueError):

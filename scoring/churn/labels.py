@@ -26,6 +26,7 @@ import numpy as np
 from sqlalchemy import Engine, select
 from sqlmodel import Session, col
 
+from storage.enums import FeedbackKind
 from storage.models import Feedback, LifecycleEvent
 
 
@@ -87,7 +88,7 @@ def merge_feedback_churns(
     """Churn events plus `churned` feedback for accounts the lifecycle has no churn for."""
     merged = {account: list(days) for account, days in events.items()}
     for item in feedback:
-        if item.label == "churned" and item.account_id not in events:
+        if item.label == FeedbackKind.CHURNED and item.account_id not in events:
             merged.setdefault(item.account_id, []).append(item.as_of.toordinal())
     return {account: sorted(set(days)) for account, days in merged.items()}
 
@@ -157,11 +158,11 @@ def apply_feedback(
         days = dates[rows]
         for item in items:
             d = item.as_of.toordinal()
-            if item.label == "saved":
+            if item.label == FeedbackKind.SAVED:
                 weight[rows[(days >= d - horizon_days) & (days <= d)]] = 0.0
-            elif item.label == "not_a_risk":
+            elif item.label == FeedbackKind.NOT_A_RISK:
                 near = (np.abs(days - d) <= window_days) & (y[rows] == 0)
                 weight[rows[near]] = np.maximum(weight[rows[near]], not_a_risk_weight)
-            elif item.label == "churned":
+            elif item.label == FeedbackKind.CHURNED:
                 keep[rows[days > d]] = False
     return weight, keep

@@ -11,13 +11,13 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 from sqlalchemy import Engine, func, select
 from sqlmodel import Session
 
-from scoring.config import resolve_config
+from scoring.config import ConfigSource, resolve_config
 from scoring.health import frame_health
 from scoring.signals import SignalFrame, compute_signals
 from storage.models import LifecycleEvent, UsageEvent
@@ -43,7 +43,7 @@ SignalsFn = Callable[[Engine, dt.date], FrameLike]
 RULE_HEALTH = "rule_health"
 
 
-def with_rule_health(frame: FrameLike, config: Any = None) -> FrameLike:
+def with_rule_health(frame: FrameLike, config: ConfigSource = None) -> FrameLike:
     """`frame` plus a `rule_health` column: scoring's rule-based health (0–100) per account.
 
     Only for scoring's own `SignalFrame`s that carry every signal the health config weighs
@@ -65,7 +65,7 @@ def with_rule_health(frame: FrameLike, config: Any = None) -> FrameLike:
     )
 
 
-def default_signals_fn(config: Any = None) -> SignalsFn:
+def default_signals_fn(config: ConfigSource = None) -> SignalsFn:
     """scoring's point-in-time signals plus the rule-based health (`with_rule_health`),
     both under the team's scoring configuration (`config`: a `ScoringConfig`, its path, or
     None for the shipped defaults), so the model learns from the numbers nightly scoring

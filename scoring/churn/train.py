@@ -55,7 +55,7 @@ from scoring.churn.thresholds import (
     reliability_table,
     threshold_for_precision,
 )
-from scoring.config import ScoringConfig, resolve_config
+from scoring.config import ConfigSource, ScoringConfig, resolve_config
 from scoring.health_model import HealthChoice, choose_health, store_health_choice
 from scoring.learned_health import learned_columns
 from storage.db import session_scope
@@ -418,7 +418,7 @@ def train_and_promote(
     cfg: TrainingConfig | None = None,
     signals_fn: SignalsFn | None = None,
     progress: Callable[[int, int], None] | None = None,
-    scoring_config: ScoringConfig | str | Any = None,
+    scoring_config: ConfigSource = None,
 ) -> TrainReport:
     """Train on what was known by `as_of`, store the version, promote it if it wins; choose
     the health score (learned or rules) and its lines on the same history and store it

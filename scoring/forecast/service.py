@@ -22,6 +22,7 @@ import numpy as np
 from sqlalchemy import Engine, func, select
 from sqlmodel import Session, col
 
+from scoring.config import ConfigSource
 from scoring.forecast.rates import (
     UNKNOWN,
     LabelledRenewal,
@@ -162,7 +163,7 @@ def load_book(engine: Engine) -> Book:
     )
 
 
-def stored_or_computed_bands(engine: Engine, config: Any = None) -> BandsFn:
+def stored_or_computed_bands(engine: Engine, config: ConfigSource = None) -> BandsFn:
     """Health band per account as of a date: the stored scores of that date when there
     are any, else health computed from the signals as of the date (not stored). Cached."""
     cache: dict[dt.date, dict[str, str]] = {}

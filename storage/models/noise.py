@@ -21,8 +21,10 @@ from typing import Any
 from sqlalchemy import JSON, Column, DateTime, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-SCOPES = ("mine", "team", "all")
-DELIVERIES = ("digest", "critical", "everything")
+from storage.enums import Delivery, Scope
+
+SCOPES = tuple(Scope)
+DELIVERIES = tuple(Delivery)
 DECISIONS = ("sent", "deferred", "held")
 
 

@@ -12,9 +12,11 @@ from typing import Any
 from sqlalchemy import JSON, Column, DateTime, Index, text
 from sqlmodel import Field, SQLModel
 
-RUN_STATUSES = ("active", "completed", "closed")
-STEP_STATUSES = ("open", "done", "skipped")
-OUTCOME_KINDS = ("saved", "churned", "renewed", "expanded", "contracted", "no_action_needed")
+from storage.enums import OutcomeKind, RunStatus, StepStatus
+
+RUN_STATUSES = tuple(RunStatus)
+STEP_STATUSES = tuple(StepStatus)
+OUTCOME_KINDS = tuple(OutcomeKind)
 
 
 class PlaybookRun(SQLModel, table=True):

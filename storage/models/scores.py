@@ -8,8 +8,10 @@ from typing import Any
 from sqlalchemy import JSON, Column, DateTime, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-BANDS = ("healthy", "neutral", "at_risk", "critical")
-STAKEHOLDER_BANDS = ("healthy", "watch", "concern", "critical")
+from storage.enums import Band, StakeholderBand
+
+BANDS = tuple(Band)
+STAKEHOLDER_BANDS = tuple(StakeholderBand)
 
 
 class AccountScore(SQLModel, table=True):
@@ -32,7 +34,7 @@ class AccountScore(SQLModel, table=True):
     churn_risk: float | None = None
     model_version: str | None = Field(default=None, max_length=64)
     expansion: float = 0.0
-    stakeholder_band: str = Field(default="healthy", max_length=16)
+    stakeholder_band: str = Field(default=StakeholderBand.HEALTHY, max_length=16)
     renewal_date: dt.date | None = None
     arr: float = 0.0
     limited_history: bool = False
