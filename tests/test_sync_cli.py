@@ -69,6 +69,7 @@ def test_dry_run_then_sync_then_nothing_to_do(cli_env):
     first = run("hubspot")
     assert first.exit_code == 0, first.output
     assert "hubspot: wrote 14 rows" in first.output
+    assert "contacts: 1 matched no account, left out: contact 703" in first.output
     assert count(cli_env, "accounts") == 3
     again = run("hubspot")
     assert "hubspot: wrote 0 rows" in again.output

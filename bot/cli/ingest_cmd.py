@@ -121,8 +121,8 @@ def ingest(
         try:
             mapping_file = load_mapping(chosen)
         except MappingError as error:
-            for problem in error.problems:
-                console.print(escape(problem), soft_wrap=True, highlight=False)
+            for line in error.problems:
+                console.print(escape(line), soft_wrap=True, highlight=False)
             raise typer.Exit(1) from None
     database_file = sqlite_path(runtime.settings.database_url)
     if database_file is not None and not database_file.exists():

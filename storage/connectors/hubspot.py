@@ -30,7 +30,17 @@ from typing import Any
 from dateutil.relativedelta import relativedelta
 
 from storage.connectors import recipes
-from storage.connectors.base import Connector, Cursor, Item, Link, Row, Step, SyncContext, iso
+from storage.connectors.base import (
+    Connector,
+    Cursor,
+    Item,
+    Link,
+    Row,
+    Step,
+    SyncContext,
+    Unmatched,
+    iso,
+)
 from storage.connectors.recipes import Terms
 from storage.connectors.vendor import Failure, Retrying
 from storage.ingest.connectors import Record
@@ -260,6 +270,8 @@ class HubSpot:
             row = _contact_row(record, props, roles, options.role_property, context)
             if row is not None:
                 yield Row("contacts", row)
+            else:
+                yield Unmatched(f"contact {record['id']}")
             last = props.get("lastmodifieddate") or record.get("updatedAt") or last
         archived = self._list(
             "contacts-basic",
@@ -274,6 +286,8 @@ class HubSpot:
             if row is not None:
                 row["left_at"] = iso(record.get("archivedAt") or record.get("updatedAt"))
                 yield Row("contacts", row)
+            else:
+                yield Unmatched(f"archived contact {record['id']}")
         if last:
             yield Cursor(str(iso(last)))
 
@@ -301,6 +315,7 @@ class HubSpot:
         for deal in deals:
             account = companies.get(str(deal["id"]))
             if account is None:
+                yield Unmatched(f"deal {deal['id']}")
                 continue
             yield from deal_items(deal, account, context, self._terms(context))
 

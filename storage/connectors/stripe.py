@@ -29,7 +29,17 @@ from functools import partial
 from typing import Any
 
 from storage.connectors import recipes
-from storage.connectors.base import Connector, Cursor, Delete, Item, Link, Row, Step, SyncContext
+from storage.connectors.base import (
+    Connector,
+    Cursor,
+    Delete,
+    Item,
+    Link,
+    Row,
+    Step,
+    SyncContext,
+    Unmatched,
+)
 from storage.connectors.recipes import Terms
 from storage.connectors.vendor import Failure, Retrying
 from storage.ingest.connectors import Record
@@ -138,6 +148,8 @@ class Stripe:
             account = account or context.account_for_domain(customer.get("email"))
             if account:
                 yield Link("customer", customer_id, account)
+            else:
+                yield Unmatched(f"customer {customer_id}")
         return
 
     def subscriptions(self, since: str | None, context: SyncContext) -> Iterator[Item]:
@@ -146,10 +158,10 @@ class Stripe:
         terms = self._terms
         for subscription in self._read("subscriptions", {"status": "all"}):
             account = context.account_for("customer", subscription.get("customer"))
-            if account is None or subscription.get("status") in (
-                "incomplete",
-                "incomplete_expired",
-            ):
+            if subscription.get("status") in ("incomplete", "incomplete_expired"):
+                continue
+            if account is None:
+                yield Unmatched(f"subscription {subscription['id']}")
                 continue
             arr_native, seats, currency = annual_amount(subscription)
             try:
@@ -216,6 +228,7 @@ class Stripe:
                 continue
             account = context.account_for("customer", invoice.get("customer"))
             if account is None:
+                yield Unmatched(f"invoice {invoice['id']}")
                 continue
             transitions = invoice.get("status_transitions") or {}
             currency = invoice.get("currency")

@@ -150,6 +150,13 @@ class SalesforceOptions(_Strict):
     term_months: int = 12
     renewal_types: list[str] = Field(default_factory=lambda: ["Existing Business", "Renewal"])
     expansion_types: list[str] = Field(default_factory=lambda: ["Upsell", "Expansion"])
+    contract_arr_field: str | None = None
+    """The Contract field holding its ARR (Contract has no standard amount). When set,
+    Contracts are the contract terms and Opportunities give only lifecycle events."""
+    contract_statuses: list[str] = Field(
+        default_factory=lambda: ["Activated", "Expired", "Terminated"]
+    )
+    """Contract `StatusCode`s that were real terms (drafts and approvals are not)."""
 
 
 class ZendeskOptions(_Strict):
