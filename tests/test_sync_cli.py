@@ -94,7 +94,7 @@ def test_usage_errors_exit_2_with_one_line(cli_env, tmp_path, monkeypatch):
     mapping = run("hubspot")
     assert mapping.exit_code == 2
     assert (
-        f"csbot: {tmp_path / 'mapping.yml'}:3: owners.emails: 7: not an email address: 'nobody'"
+        f"csbot: {tmp_path / 'mapping.yml'}:3: owners.emails.7: not an email address: 'nobody'"
         in mapping.output
     )
     assert "Traceback" not in unknown.output + missing.output + since.output + mapping.output
