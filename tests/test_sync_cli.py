@@ -123,7 +123,7 @@ def test_the_nightly_job_syncs_configured_sources(engine, database_url, clock, a
     detail = import_data(runtime, clock)
     assert detail == {
         "skipped": "CSBOT_IMPORT_DIR is not set",
-        "sync": {"hubspot": {"writes": 14, "error": None, "rejected": 0}},
+        "sync": {"hubspot": {"writes": 14, "error": None, "rejected": 0, "unmatched": 1}},
     }
 
 

@@ -299,10 +299,11 @@ def test_429_mid_sync_keeps_what_synced_and_resumes_without_duplicates(engine, b
 
 def test_dry_run_writes_nothing(engine, billing):
     data, api = billing
+    tables = ("accounts", "contracts", "invoices", "lifecycle", "sync_links", "sync_cursors")
+    before = {table: rows(engine, f"SELECT count(*) FROM {table}") for table in tables}
     dry = sync(engine, api, dry_run=True)
     assert dry.ok and dry.writes > 0
-    for table in ("contracts", "invoices", "lifecycle", "sync_links", "sync_cursors"):
-        assert rows(engine, f"SELECT count(*) FROM {table}") == [(0,)]
+    assert {table: rows(engine, f"SELECT count(*) FROM {table}") for table in tables} == before
 
 
 def test_customers_matching_no_account_are_named(engine, billing):
@@ -313,4 +314,5 @@ def test_customers_matching_no_account_are_named(engine, billing):
     report = sync(engine, api)
     assert report.ok, report.error
     customers = next(o for o in report.objects if o.object == "customers")
-    assert (customers.unmatched, customers.unmatched_records) == (1, ["customer cus_stray"])
+    assert "customer cus_stray" in customers.unmatched_records
+    assert customers.unmatched == len(customers.unmatched_records)
