@@ -75,3 +75,36 @@ def test_ingest_needs_a_directory(cli_env, tmp_path):
     result = run(str(tmp_path / "nowhere"))
     assert result.exit_code == 1
     assert "not a directory" in str(result.exception) or "not a directory" in result.output
+
+
+def test_ingest_mapping_from_option_then_setting_then_directory(cli_env, tmp_path, monkeypatch):
+    """`--mapping` wins over CSBOT_MAPPING_FILE, which wins over DIR/mapping.yml."""
+    from sqlalchemy import text
+
+    data = write_examples(tmp_path / "data", "csv")
+    header = ["account_id", "name", "segment", "industry", "owner", "created_at", "plan"]
+    row = ["A1", "Acme Corp", "Big", "Software", "jo@example.com", "2023-04-01", "scale"]
+    write_csv(data / "accounts.csv", header, [row])
+    (data / "mapping.yml").write_text("values:\n  accounts.segment: {Big: smb}\n")
+    setting = tmp_path / "setting.yml"
+    setting.write_text("values:\n  accounts.segment: {Big: mid_market}\n")
+    option = tmp_path / "option.yml"
+    option.write_text("values:\n  accounts.segment: {Big: enterprise}\n")
+
+    def segment() -> str:
+        with cli_env.connect() as connection:
+            return connection.execute(text("SELECT segment FROM accounts")).scalar_one()
+
+    monkeypatch.delenv("CSBOT_MAPPING_FILE", raising=False)
+    assert run(str(data)).exit_code == 0
+    assert segment() == "smb"
+    monkeypatch.setenv("CSBOT_MAPPING_FILE", str(setting))
+    assert run(str(data)).exit_code == 0
+    assert segment() == "mid_market"
+    result = run(str(data), "--mapping", str(option))
+    assert result.exit_code == 0, result.output
+    assert segment() == "enterprise"
+    option.write_text("values:\n  accounts.segment:\n    Big: huge\n")
+    refused = run(str(data), "--mapping", str(option))
+    assert refused.exit_code == 1
+    assert f"{option}:3: values.accounts.segment.Big: 'Big' maps to 'huge'" in refused.output

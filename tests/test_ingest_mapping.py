@@ -35,8 +35,8 @@ def test_errors_name_the_line():
         "formats: {date: 'dd/mm/yyyy', thousands: ',,'}\n"
         "colour: blue\n"
     ) == [
-        "mapping.yml:2: rates: GBP: a rate must be positive (got -2.0)",
-        "mapping.yml:12: owners.emails: 41: not an email address: 'not-an-email'",
+        "mapping.yml:4: rates.GBP: a rate must be positive (got -2.0)",
+        "mapping.yml:12: owners.emails.41: not an email address: 'not-an-email'",
         "mapping.yml:13: formats.date: not a strftime format (e.g. %d/%m/%Y): 'dd/mm/yyyy'",
         "mapping.yml:13: formats.thousands: a separator is one non-alphanumeric character (got ',,')",
         "mapping.yml:14: colour: unknown key 'colour'",
@@ -48,6 +48,32 @@ def test_errors_name_the_line():
         "mapping.yml:4: values.accounts.colour: not a value list: 'accounts.colour' (expected one of: "
         "accounts.segment, contacts.role, tickets.priority, surveys.kind, touchpoints.kind, "
         "touchpoints.status, lifecycle.kind, satisfaction)",
+    ]
+
+
+def test_nested_errors_point_at_their_own_line():
+    assert problems(
+        "rates:\n"
+        "  EUR: 1.1\n"
+        "  euro: 1.3\n"
+        "owners:\n"
+        "  emails:\n"
+        "    '41': ok@example.com\n"
+        "    '42': nope\n"
+        "values:\n"
+        "  surveys.kind:\n"
+        "    a: nps\n"
+        "    b: [1]\n"
+        "hubspot:\n"
+        "  won_stages:\n"
+        "    - closedwon\n"
+        "    - {stage: 1}\n"
+    ) == [
+        "mapping.yml:3: rates.euro: not an ISO 4217 currency code: 'euro'",
+        "mapping.yml:7: owners.emails.42: not an email address: 'nope'",
+        "mapping.yml:11: values.surveys.kind.b: Input should be a valid string; "
+        "Input should be a valid integer",
+        "mapping.yml:15: hubspot.won_stages.1: Input should be a valid string",
     ]
 
 

@@ -69,6 +69,7 @@ def test_dry_run_then_sync_then_nothing_to_do(cli_env):
     first = run("hubspot")
     assert first.exit_code == 0, first.output
     assert "hubspot: wrote 14 rows" in first.output
+    assert "contacts: 1 matched no account, left out: contact 703" in first.output
     assert count(cli_env, "accounts") == 3
     again = run("hubspot")
     assert "hubspot: wrote 0 rows" in again.output
@@ -93,7 +94,7 @@ def test_usage_errors_exit_2_with_one_line(cli_env, tmp_path, monkeypatch):
     mapping = run("hubspot")
     assert mapping.exit_code == 2
     assert (
-        f"csbot: {tmp_path / 'mapping.yml'}:3: owners.emails: 7: not an email address: 'nobody'"
+        f"csbot: {tmp_path / 'mapping.yml'}:3: owners.emails.7: not an email address: 'nobody'"
         in mapping.output
     )
     assert "Traceback" not in unknown.output + missing.output + since.output + mapping.output
@@ -122,7 +123,7 @@ def test_the_nightly_job_syncs_configured_sources(engine, database_url, clock, a
     detail = import_data(runtime, clock)
     assert detail == {
         "skipped": "CSBOT_IMPORT_DIR is not set",
-        "sync": {"hubspot": {"writes": 14, "error": None, "rejected": 0}},
+        "sync": {"hubspot": {"writes": 14, "error": None, "rejected": 0, "unmatched": 1}},
     }
 
 

@@ -134,6 +134,7 @@ class Org:
                 "SystemModstamp": "2026-03-01T10:00:02.000+0000",
             },
         ]
+        self.contracts: list[dict[str, Any]] = []
         self.pending: dict[str, list[dict[str, Any]]] = {}
 
     def query(self, query: dict[str, str], body: Any) -> tuple[int, Any]:
@@ -144,6 +145,7 @@ class Org:
             "Account": self.accounts,
             "Contact": self.contacts,
             "Opportunity": self.opportunities,
+            "Contract": self.contracts,
         }.get(table)
         if records is None:
             return 400, [
@@ -264,3 +266,78 @@ def test_client_credentials_and_salesforce_errors(engine, org):
         refused.error
         == "salesforce: users: POST /services/oauth2/token: HTTP 400: invalid client credentials"
     )
+
+
+def contract(
+    contract_id: str, account: str | None, start: str, end: str | None, status: str, arr: float
+) -> dict[str, Any]:
+    """A Contract as SOQL returns it (ARR__c: the org's own ARR field)."""
+    return {
+        "attributes": attributes("Contract", contract_id),
+        "Id": contract_id,
+        "AccountId": account,
+        "ContractNumber": f"0000{contract_id[-1]}",
+        "StartDate": start,
+        "EndDate": end,
+        "ContractTerm": 12,
+        "StatusCode": status,
+        "ARR__c": arr,
+        "SystemModstamp": "2026-03-01T10:00:00.000+0000",
+    }
+
+
+def test_contracts_are_the_terms_when_the_mapping_names_their_arr_field(engine, org):
+    data, api = org
+    data.contracts = [
+        contract("800A", "001A", "2025-03-01", "2026-02-28", "Expired", 20000.0),
+        contract("800B", "001A", "2026-03-01", None, "Activated", 18000.0),  # ContractTerm: 12
+        contract("800C", "001A", "2027-03-01", "2028-02-29", "Draft", 1.0),  # not a term
+        contract("800D", None, "2026-01-01", "2026-12-31", "Activated", 9000.0),
+    ]
+    mapping = parse_mapping(
+        "owners: {field: CSM__c, fallback: [OwnerId]}\nsalesforce: {contract_arr_field: ARR__c}\n",
+        "mapping.yml",
+    )
+    connector = salesforce.connector(api.url, access_token=TOKEN, sleep=[].append)
+    report = run_sync(engine, connector, mapping=mapping)
+    assert report.ok, report.error
+    terms = rows(
+        engine, "SELECT contract_id, start_date, end_date, arr, plan FROM contracts ORDER BY 1"
+    )
+    assert [(c, str(s)[:10], str(e)[:10], a, p) for c, s, e, a, p in terms] == [
+        ("ctr-800A", "2025-03-01", "2026-02-28", 20000.0, "0000A"),
+        ("ctr-800B", "2026-03-01", "2027-02-28", 18000.0, "0000B"),
+    ]  # each term its own row; no opp-* terms beside them
+    assert rows(
+        engine, "SELECT account_id, kind, arr_change FROM lifecycle ORDER BY account_id, kind"
+    ) == [
+        ("001A", "contracted", -2000.0),
+        ("001A", "renewed", -2000.0),
+        ("001B", "churned", -5000.0),
+    ]  # opportunities still give the lifecycle
+    contracts = next(o for o in report.objects if o.object == "contracts")
+    assert (contracts.unmatched, contracts.unmatched_records) == (1, ["Contract 800D"])
+    again = run_sync(engine, connector, mapping=mapping)
+    assert again.ok and again.writes == 0
+
+
+def test_records_matching_no_account_are_counted_and_named(engine, org):
+    data, api = org
+    data.opportunities.append(
+        {
+            **data.opportunities[0],
+            "attributes": attributes("Opportunity", "006D"),
+            "Id": "006D",
+            "AccountId": None,
+        }
+    )
+    data.contacts.append(
+        {**data.contacts[0], "Id": "003C", "AccountId": None, "Email": "x@nowhere.example"}
+    )
+    report = sync(engine, api)
+    assert report.ok, report.error
+    named = {o.object: (o.unmatched, o.unmatched_records) for o in report.objects}
+    assert named["opportunities"] == (1, ["Opportunity 006D"])
+    assert named["contacts"] == (1, ["Contact 003C"])
+    assert report.unmatched == 2
+    assert report.as_dict()["unmatched"] == 2

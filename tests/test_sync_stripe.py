@@ -258,3 +258,61 @@ def test_voided_invoices_are_deleted_and_a_bad_key_is_named(engine, billing):
     assert failed.error is not None
     assert failed.error.startswith("stripe: customers: GET ")
     assert failed.error.endswith("HTTP 401 after 1 attempts: Invalid API Key provided: rk_test_***")
+
+
+RATE_LIMITED = (
+    429,
+    {
+        "error": {
+            "message": "Request rate limit exceeded. You can make up to 25 requests per second.",
+            "type": "invalid_request_error",
+            "code": "rate_limit",
+        }
+    },
+    {"Retry-After": "2", "Request-Id": "req_test429"},
+)
+
+
+def test_429_mid_sync_keeps_what_synced_and_resumes_without_duplicates(engine, billing):
+    """Through the stripe library: Retry-After is waited; past the attempts the sync stops
+    at invoices, keeps customers and subscriptions, and the next sync adds only the rest."""
+    data, api = billing
+    sleeps: list[float] = []
+    connector = stripe.connector(KEY, api.url, sleep=sleeps.append, page_size=2, max_attempts=2)
+    api.fail_on, api.fail = "/v1/invoices", [RATE_LIMITED, RATE_LIMITED]
+    failed = run_sync(engine, connector, mapping=MAPPING)
+    assert failed.error == (
+        f"stripe: invoices: GET {api.url}/v1/invoices: HTTP 429 after 2 attempts: "
+        "Request rate limit exceeded. You can make up to 25 requests per second."
+    )
+    assert sleeps == [2.0]
+    assert rows(engine, "SELECT count(*) FROM contracts") == [(2,)]  # kept
+    assert rows(engine, "SELECT count(*) FROM invoices") == [(0,)]
+    api.fail_on, api.fail = "/v1/invoices", [RATE_LIMITED]  # one 429 half-way, then fine
+    resumed = sync(engine, api)
+    assert resumed.ok, resumed.error
+    written = {o.object: (o.inserted, o.updated) for o in resumed.objects}
+    assert written == {"customers": (0, 0), "subscriptions": (0, 0), "invoices": (5, 0)}
+    assert rows(engine, "SELECT count(*) FROM invoices") == [(5,)]
+    assert sync(engine, api).writes == 0
+
+
+def test_dry_run_writes_nothing(engine, billing):
+    data, api = billing
+    tables = ("accounts", "contracts", "invoices", "lifecycle", "sync_links", "sync_cursors")
+    before = {table: rows(engine, f"SELECT count(*) FROM {table}") for table in tables}
+    dry = sync(engine, api, dry_run=True)
+    assert dry.ok and dry.writes > 0
+    assert {table: rows(engine, f"SELECT count(*) FROM {table}") for table in tables} == before
+
+
+def test_customers_matching_no_account_are_named(engine, billing):
+    data, api = billing
+    data.customers.append(
+        {"id": "cus_stray", "object": "customer", "email": "x@nowhere.example", "metadata": {}}
+    )
+    report = sync(engine, api)
+    assert report.ok, report.error
+    customers = next(o for o in report.objects if o.object == "customers")
+    assert "customer cus_stray" in customers.unmatched_records
+    assert customers.unmatched == len(customers.unmatched_records)

@@ -97,12 +97,19 @@ def ingest(
     rejects: Path | None = typer.Option(
         None, "--rejects", help="Where rejects files go (default DIR/rejects).", show_default=False
     ),
+    mapping: Path | None = typer.Option(
+        None,
+        "--mapping",
+        help="Mapping file (docs/mapping.md); default CSBOT_MAPPING_FILE, else DIR/mapping.yml.",
+        show_default=False,
+    ),
 ) -> None:
     """Import a directory of data-contract files (docs/data-contract.md) idempotently."""
     # deferred: keeps csbot --help fast
     from bot.runtime import build_runtime
     from storage.db import sqlite_path
     from storage.ingest import import_directory
+    from storage.ingest.mapping import MappingError, load_mapping
 
     runtime = build_runtime(create_database=True)  # ingest may create the database
     path = directory or runtime.settings.import_dir
@@ -111,6 +118,15 @@ def ingest(
     if not path.is_dir():
         raise CliError(f"{path}: not a directory")
     console = Console()
+    chosen = mapping or runtime.settings.mapping_file  # else import_directory reads DIR/mapping.yml
+    mapping_file = None
+    if chosen is not None:
+        try:
+            mapping_file = load_mapping(chosen)
+        except MappingError as error:
+            for line in error.problems:
+                console.print(escape(line), soft_wrap=True, highlight=False)
+            raise typer.Exit(1) from None
     database_file = sqlite_path(runtime.settings.database_url)
     if database_file is not None and not database_file.exists():
         console.print(f"creating a new database at {database_file}", markup=False)
@@ -130,6 +146,7 @@ def ingest(
             skip_invalid=skip_invalid,
             rejects_dir=rejects,
             file_progress=_FileBars(progress),
+            mapping=mapping_file,
         )
     elapsed = time.perf_counter() - started
     for warning in report.all_warnings():

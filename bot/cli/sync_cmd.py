@@ -101,6 +101,15 @@ def sync(
         console.print(f"skipped: {escape(str(skipped))}", soft_wrap=True)
     if report.problem_count > PROBLEMS_SHOWN:
         console.print(f"… and {report.problem_count - PROBLEMS_SHOWN:,} more skipped")
+    for item in report.objects:
+        if item.unmatched:
+            named = ", ".join(item.unmatched_records[:PROBLEMS_SHOWN])
+            more = item.unmatched - min(len(item.unmatched_records), PROBLEMS_SHOWN)
+            console.print(
+                f"{item.object}: {item.unmatched:,} matched no account, left out: "
+                f"{escape(named)}" + (f" … and {more:,} more" if more else ""),
+                soft_wrap=True,
+            )
     if report.error is not None:
         typer.echo(f"csbot: {report.error} (what synced before is kept)", err=True)
         raise typer.Exit(1)

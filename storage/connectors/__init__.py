@@ -17,6 +17,7 @@ from storage.connectors.base import (
     Row,
     Step,
     SyncContext,
+    Unmatched,
 )
 from storage.connectors.runner import ObjectReport, SyncReport, run_sync
 
@@ -31,5 +32,6 @@ __all__ = [
     "Step",
     "SyncContext",
     "SyncReport",
+    "Unmatched",
     "run_sync",
 ]

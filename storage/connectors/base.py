@@ -2,7 +2,8 @@
 
 A connector is a list of `Step`s; a step reads one API object from a cursor (None: from the
 beginning) and yields `Row`s (contract rows), `Delete`s (records gone at the source),
-`Link`s (this external id is that account) and `Cursor` marks (read up to here). The runner
+`Link`s (this external id is that account), `Unmatched` (a record no account matches:
+reported, not written) and `Cursor` marks (read up to here). The runner
 does all writing, so connectors are plain mapping code over API records.
 """
 
@@ -57,13 +58,21 @@ class Link:
 
 
 @dataclass(frozen=True)
+class Unmatched:
+    """A record that matches no account (named for the report, e.g. "deal 9001"): it is
+    left out, and the sync report counts and names it instead of dropping it silently."""
+
+    record: str
+
+
+@dataclass(frozen=True)
 class Cursor:
     """Everything up to `value` has been yielded (stored when the step ends)."""
 
     value: str
 
 
-Item = Row | Delete | Patch | Link | Cursor
+Item = Row | Delete | Patch | Link | Unmatched | Cursor
 
 
 @dataclass

@@ -1,9 +1,11 @@
 """HubSpot (CRM v3): owners → CSM emails, companies → accounts, contacts (with buying roles)
 → contacts, deals → contract terms, renewals, expansions and churn.
 
-Every object is read through the CRM search API (`POST /crm/v3/objects/{type}/search`),
-sorted by last modification, 100 records a page (the largest page the search API serves and
-hubspot-api-client's `get_all` page size). The cursor is the last modification time read; a
+Every call goes through hubspot-api-client (its `host` set to `CSBOT_HUBSPOT_API_URL`), one
+page a call wrapped in the shared retry policy (storage/connectors/vendor.py: 429,
+Retry-After, backoff). Every object is read through the CRM search API
+(`POST /crm/v3/objects/{type}/search`), sorted by last modification, 100 records a page (the
+client's own page size in `get_all`, and the largest the search API serves). The cursor is the last modification time read; a
 search stops at 10,000 results, so a long read restarts from the last time seen (records at
 that instant are read twice, which changed-only writes make free). Deals' companies come
 from the v4 associations batch API, one call per page. Archived contacts are read from the
@@ -19,18 +21,29 @@ event whose `arr_change` is its amount less the previous term's, plus `expanded`
 from __future__ import annotations
 
 import datetime as dt
+import json
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
-import httpx
 from dateutil.relativedelta import relativedelta
 
 from storage.connectors import recipes
-from storage.connectors.base import Connector, Cursor, Item, Link, Row, Step, SyncContext, iso
+from storage.connectors.base import (
+    Connector,
+    Cursor,
+    Item,
+    Link,
+    Row,
+    Step,
+    SyncContext,
+    Unmatched,
+    iso,
+)
 from storage.connectors.recipes import Terms
-from storage.ingest.connectors import CursorPagination, Record, RestSource
+from storage.connectors.vendor import Failure, Retrying
+from storage.ingest.connectors import Record
 
 SEARCH_LIMIT = 10_000
 """The search API returns at most this many results per query (then HTTP 400)."""
@@ -56,49 +69,6 @@ DEAL_PROPERTIES = [
     "deal_currency_code",
     "hs_lastmodifieddate",
 ]
-
-
-@dataclass(frozen=True)
-class SearchPagination:
-    """The search API's paging: `after` in the JSON body, sorted by `modified`; past
-    10,000 results, a new query from the last modification time seen."""
-
-    modified: str
-    since_ms: int | None
-    limit: int = PAGE
-    records: str = "results"
-
-    def pages(self, fetch: Callable[..., Any]) -> Iterator[list[Record]]:
-        since, after, seen = self.since_ms, 0, 0
-        while True:
-            body: dict[str, Any] = {
-                "sorts": [{"propertyName": self.modified, "direction": "ASCENDING"}],
-                "limit": self.limit,
-                "after": str(after) if after else None,
-            }
-            if since is not None:
-                body["filterGroups"] = [
-                    {
-                        "filters": [
-                            {"propertyName": self.modified, "operator": "GTE", "value": str(since)}
-                        ]
-                    }
-                ]
-            page = fetch({k: v for k, v in body.items() if v is not None})
-            results = page.get("results") or []
-            yield results
-            seen += len(results)
-            following = (page.get("paging") or {}).get("next", {}).get("after")
-            if not following or not results:
-                return
-            if int(following) + self.limit > SEARCH_LIMIT:
-                last = results[-1].get("properties", {}).get(self.modified)
-                restart = _ms(last)
-                if restart is None or restart == since:
-                    return  # more than 10,000 records share one instant: nothing to page by
-                since, after = restart, 0
-            else:
-                after = int(following)
 
 
 def _ms(value: object) -> int | None:
@@ -129,70 +99,125 @@ def _number(value: object) -> float | None:
 
 
 class HubSpot:
+    """Reads CRM objects through hubspot-api-client, its host set to `base_url`."""
+
     def __init__(
         self,
         token: str,
         base_url: str = "https://api.hubapi.com",
         *,
-        transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] | None = None,
         max_attempts: int = 6,
         page_size: int = PAGE,
+        timeout: float = 30.0,
     ) -> None:
+        from hubspot import HubSpot as Client
+        from urllib3.util.retry import Retry
+
         self.base_url = base_url.rstrip("/")
-        self.headers = {"Authorization": f"Bearer {token}"}
-        self.transport = transport
-        self.sleep = sleep
-        self.max_attempts = max_attempts
+        # urllib3 would retry a 429 itself, sleeping for Retry-After out of our sight: off,
+        # so the shared policy does it (and a test's `sleep` sees it).
+        no_retry = Retry(0, respect_retry_after_header=False)
+        self.client = Client(access_token=token, host=self.base_url, retry=no_retry)
+        self.retrying = Retrying(_explain, max_attempts=max_attempts, sleep=sleep or time.sleep)
         self.page_size = page_size
-        self.requests = 0
+        self.timeout = timeout
+        self._apis: dict[str, Any] = {}
         self._previous_terms: Terms | None = None
 
-    # -- HTTP ---------------------------------------------------------------------------
-    def _source(self, path: str, **options: Any) -> RestSource:
-        return RestSource(
-            base_url=self.base_url,
-            path=path,
-            entity="",
-            map_record=lambda record: record,
-            headers=self.headers,
-            transport=self.transport,
-            max_attempts=self.max_attempts,
-            sleep=self.sleep or time.sleep,
-            **options,
-        )
+    @property
+    def requests(self) -> int:
+        return self.retrying.requests
 
-    def _read(self, source: RestSource) -> Iterator[Record]:
-        try:
-            yield from source.records()
-        finally:
-            self.requests += source.requests_made
+    def _api(self, name: str) -> Any:
+        """One API object per kind, kept: each holds its own connection pool."""
+        if name not in self._apis:
+            crm = self.client.crm
+            self._apis[name] = {
+                "owners": lambda: crm.owners.owners_api,
+                "companies": lambda: crm.companies.search_api,
+                "contacts": lambda: crm.contacts.search_api,
+                "deals": lambda: crm.deals.search_api,
+                "contacts-basic": lambda: crm.contacts.basic_api,
+                "associations": lambda: crm.associations.v4.batch_api,
+            }[name]()
+        return self._apis[name]
 
     def _search(
         self, kind: str, modified: str, properties: list[str], since: str | None
     ) -> Iterator[Record]:
-        source = self._source(
-            f"/crm/v3/objects/{kind}/search",
-            method="POST",
-            body={"properties": properties},
-            pagination=SearchPagination(modified, _ms(since) if since else None, self.page_size),
-        )
-        return self._read(source)
+        """Every record of `kind` modified at or after `since`, oldest first. The search API
+        stops at 10,000 results: past that, a new search from the last time seen."""
+        from hubspot.crm.objects import Filter, FilterGroup, PublicObjectSearchRequest
+
+        api = self._api(kind)
+        since_ms, after = (_ms(since) if since else None), 0
+        while True:
+            request = PublicObjectSearchRequest(
+                sorts=[{"propertyName": modified, "direction": "ASCENDING"}],
+                properties=properties,
+                limit=self.page_size,
+                after=str(after) if after else None,
+                filter_groups=[]
+                if since_ms is None
+                else [
+                    FilterGroup(
+                        filters=[
+                            Filter(property_name=modified, operator="GTE", value=str(since_ms))
+                        ]
+                    )
+                ],
+            )
+            page = self.retrying.call(
+                f"POST {self.base_url}/crm/v3/objects/{kind}/search",
+                partial(
+                    api.do_search,
+                    public_object_search_request=request,
+                    _request_timeout=self.timeout,
+                ),
+            )
+            results = page.results or []
+            for result in results:
+                yield _record(result)
+            following = page.paging.next.after if page.paging and page.paging.next else None
+            if not following or not results:
+                return
+            if int(following) + self.page_size > SEARCH_LIMIT:
+                restart = _ms((results[-1].properties or {}).get(modified))
+                if restart is None or restart == since_ms:
+                    return  # more than 10,000 records share one instant: nothing to page by
+                since_ms, after = restart, 0
+            else:
+                after = int(following)
+
+    def _list(self, name: str, what: str, **options: Any) -> Iterator[Any]:
+        """A list endpoint's pages (`after` = `paging.next.after`), each record as the
+        client's model."""
+        api, after = self._api(name), None
+        while True:
+            page = self.retrying.call(
+                f"GET {self.base_url}{what}",
+                partial(
+                    api.get_page,
+                    limit=self.page_size,
+                    after=after,
+                    _request_timeout=self.timeout,
+                    **options,
+                ),
+            )
+            yield from page.results or []
+            after = page.paging.next.after if page.paging and page.paging.next else None
+            if not after or not page.results:
+                return
 
     # -- steps --------------------------------------------------------------------------
     def owners(self, since: str | None, context: SyncContext) -> Iterator[Item]:
         """CRM users: id → email, for owner resolution (read whole each time: it is short)."""
-        pages = CursorPagination(
-            records="results",
-            next_cursor="paging.next.after",
-            cursor_param="after",
-            limit=self.page_size,
-        )
-        for owner in self._read(self._source("/crm/v3/owners", pagination=pages)):
-            if owner.get("email"):
-                context.owners[str(owner["id"])] = str(owner["email"]).lower()
-                if owner.get("userId") is not None:
-                    context.owners.setdefault(str(owner["userId"]), str(owner["email"]).lower())
+        for owner in self._list("owners", "/crm/v3/owners"):
+            if owner.email:
+                context.owners[str(owner.id)] = str(owner.email).lower()
+                if owner.user_id is not None:
+                    context.owners.setdefault(str(owner.user_id), str(owner.email).lower())
         return iter(())
 
     def companies(self, since: str | None, context: SyncContext) -> Iterator[Item]:
@@ -245,23 +270,24 @@ class HubSpot:
             row = _contact_row(record, props, roles, options.role_property, context)
             if row is not None:
                 yield Row("contacts", row)
+            else:
+                yield Unmatched(f"contact {record['id']}")
             last = props.get("lastmodifieddate") or record.get("updatedAt") or last
-        archived = self._source(
-            "/crm/v3/objects/contacts",
-            params={"archived": "true", "properties": ",".join(properties)},
-            pagination=CursorPagination(
-                records="results",
-                next_cursor="paging.next.after",
-                cursor_param="after",
-                limit=self.page_size,
-            ),
+        archived = self._list(
+            "contacts-basic",
+            "/crm/v3/objects/contacts?archived=true",
+            properties=properties,
+            archived=True,
         )
-        for record in self._read(archived):
+        for model in archived:
+            record = _record(model)
             props = record.get("properties") or {}
             row = _contact_row(record, props, roles, options.role_property, context)
             if row is not None:
                 row["left_at"] = iso(record.get("archivedAt") or record.get("updatedAt"))
                 yield Row("contacts", row)
+            else:
+                yield Unmatched(f"archived contact {record['id']}")
         if last:
             yield Cursor(str(iso(last)))
 
@@ -289,28 +315,39 @@ class HubSpot:
         for deal in deals:
             account = companies.get(str(deal["id"]))
             if account is None:
+                yield Unmatched(f"deal {deal['id']}")
                 continue
             yield from deal_items(deal, account, context, self._terms(context))
 
     def _deal_companies(self, ids: list[str]) -> dict[str, str]:
         """Deal id → its company (the primary one when several), via v4 associations."""
-        source = self._source(
-            "/crm/v4/associations/deals/companies/batch/read",
-            method="POST",
-            body={"inputs": [{"id": deal_id} for deal_id in ids]},
-            pagination=_OnePage("results"),
+        from hubspot.crm.associations.v4 import (
+            BatchInputPublicFetchAssociationsBatchRequest,
+            PublicFetchAssociationsBatchRequest,
+        )
+
+        request = BatchInputPublicFetchAssociationsBatchRequest(
+            inputs=[PublicFetchAssociationsBatchRequest(id=deal_id) for deal_id in ids]
+        )
+        api = self._api("associations")
+        answer = self.retrying.call(
+            f"POST {self.base_url}/crm/v4/associations/deals/companies/batch/read",
+            lambda: api.get_page(
+                "deals",
+                "companies",
+                batch_input_public_fetch_associations_batch_request=request,
+                _request_timeout=self.timeout,
+            ),
         )
         out: dict[str, str] = {}
-        for result in self._read(source):
-            targets = result.get("to") or []
+        for result in answer.results or []:
+            targets = result.to or []
             primary = [
-                t
-                for t in targets
-                if any(a.get("label") == "Primary" for a in t.get("associationTypes", []))
+                t for t in targets if any(a.label == "Primary" for a in t.association_types or [])
             ]
             chosen = (primary or targets)[:1]
             if chosen:
-                out[str(result["from"]["id"])] = str(chosen[0]["toObjectId"])
+                out[str(result._from.id)] = str(chosen[0].to_object_id)
         return out
 
     def _terms(self, context: SyncContext) -> Terms:
@@ -319,14 +356,40 @@ class HubSpot:
         return self._previous_terms
 
 
-@dataclass(frozen=True)
-class _OnePage:
-    """A single POST answer (the associations batch API)."""
+def _record(model: Any) -> Record:
+    """A client model (SimplePublicObject and kin) as the plain record the mapping reads."""
+    archived_at = getattr(model, "archived_at", None)
+    return {
+        "id": model.id,
+        "properties": model.properties or {},
+        "createdAt": _text(model.created_at),
+        "updatedAt": _text(model.updated_at),
+        "archivedAt": _text(archived_at),
+    }
 
-    records: str
 
-    def pages(self, fetch: Callable[..., Any]) -> Iterator[list[Record]]:
-        yield list(fetch({}).get(self.records) or [])
+def _text(value: Any) -> str | None:
+    return value.isoformat() if isinstance(value, dt.datetime) else value
+
+
+def _explain(error: Exception) -> Failure | None:
+    """hubspot-api-client's ApiException (every API package has its own class) or a
+    urllib3 connection error → Failure; anything else is not the API's."""
+    import urllib3
+
+    if isinstance(error, urllib3.exceptions.HTTPError):
+        return Failure(None, message=repr(error))
+    status = getattr(error, "status", None)
+    if not type(error).__module__.startswith("hubspot.") or not isinstance(status, int):
+        return None
+    message = ""
+    try:
+        body = json.loads(getattr(error, "body", None) or b"{}")
+        message = str(body.get("message") or "") if isinstance(body, dict) else ""
+    except ValueError:
+        message = str(getattr(error, "reason", "") or "")
+    headers = dict(getattr(error, "headers", None) or {})
+    return Failure(status or None, headers, message or str(getattr(error, "reason", "") or ""))
 
 
 def _owner(props: Mapping[str, Any], context: SyncContext) -> str | None:

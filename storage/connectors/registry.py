@@ -168,7 +168,12 @@ def sync_configured(
     }
     return {
         "sync": {
-            name: {"writes": report.writes, "error": report.error, "rejected": report.problem_count}
+            name: {
+                "writes": report.writes,
+                "error": report.error,
+                "rejected": report.problem_count,
+                "unmatched": report.unmatched,
+            }
             for name, report in reports.items()
         }
     }

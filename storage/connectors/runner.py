@@ -30,6 +30,7 @@ from storage.connectors.base import (
     Row,
     Step,
     SyncContext,
+    Unmatched,
 )
 from storage.ingest.connectors import SourceError
 from storage.ingest.contract import ENTITIES
@@ -43,6 +44,8 @@ logger = logging.getLogger("csbot.sync")
 
 FLUSH_ROWS = 20_000
 MAX_KEPT_PROBLEMS = 200
+MAX_NAMED_UNMATCHED = 50
+"""Records matching no account are all counted; this many are named per object."""
 
 
 @dataclass
@@ -56,6 +59,9 @@ class ObjectReport:
     deleted: int = 0
     rejected: int = 0
     links: int = 0
+    unmatched: int = 0
+    unmatched_records: list[str] = field(default_factory=list)
+    """The first MAX_NAMED_UNMATCHED records that matched no account ("deal 9001")."""
     cursor: str | None = None
     done: bool = False
     seconds: float = 0.0
@@ -84,6 +90,10 @@ class SyncReport:
     def ok(self) -> bool:
         return self.error is None
 
+    @property
+    def unmatched(self) -> int:
+        return sum(report.unmatched for report in self.objects)
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "source": self.source,
@@ -93,6 +103,7 @@ class SyncReport:
             "requests": self.requests,
             "seconds": round(self.seconds, 3),
             "problem_count": self.problem_count,
+            "unmatched": self.unmatched,
             "objects": [
                 {
                     "object": o.object,
@@ -102,6 +113,8 @@ class SyncReport:
                     "deleted": o.deleted,
                     "links": o.links,
                     "rejected": o.rejected,
+                    "unmatched": o.unmatched,
+                    "unmatched_records": o.unmatched_records,
                     "done": o.done,
                 }
                 for o in self.objects
@@ -319,6 +332,11 @@ def _run_step(
         for item in step.read(since, context):
             if isinstance(item, Cursor):
                 cursor = item.value
+                continue
+            if isinstance(item, Unmatched):
+                report.unmatched += 1
+                if len(report.unmatched_records) < MAX_NAMED_UNMATCHED:
+                    report.unmatched_records.append(item.record)
                 continue
             if isinstance(item, Row):
                 report.read += 1

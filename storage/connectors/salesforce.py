@@ -9,7 +9,10 @@ access token, or a connected app's client credentials (`POST /services/oauth2/to
 `grant_type=client_credentials`). Errors are Salesforce's `[{"message", "errorCode"}]`.
 
 Recipes (docs/sources/salesforce.md): a won Opportunity is a contract term `opp-<id>`
-(`CloseDate` + `term_months`); a won one whose `Type` is a renewal type is `renewed` (and
+(`CloseDate` + `term_months`) unless the mapping names `salesforce.contract_arr_field`:
+then each Contract (`StatusCode` in `contract_statuses`) is a term of its own `ctr-<id>`
+(`StartDate` to `EndDate`, or `ContractTerm` months), never overwriting another term, and
+Opportunities give only the lifecycle events; a won one whose `Type` is a renewal type is `renewed` (and
 `expanded` / `contracted` by the change from the previous term), a won upsell is
 `expanded`, a lost renewal is `churned`.
 """
@@ -26,7 +29,7 @@ import httpx
 from dateutil.relativedelta import relativedelta
 
 from storage.connectors import recipes
-from storage.connectors.base import Connector, Cursor, Item, Link, Row, Step, SyncContext
+from storage.connectors.base import Connector, Cursor, Item, Link, Row, Step, SyncContext, Unmatched
 from storage.connectors.recipes import Terms
 from storage.ingest.connectors import (
     NextLinkPagination,
@@ -189,6 +192,7 @@ class Salesforce:
             last = contact.get("SystemModstamp") or last
             account = contact.get("AccountId") or context.account_for_domain(contact.get("Email"))
             if not account:
+                yield Unmatched(f"Contact {contact['Id']}")
                 continue
             role = None
             if options.role_field and contact.get(options.role_field):
@@ -226,15 +230,19 @@ class Salesforce:
             fields.append(options.currency_field)
         if self._terms is None:
             self._terms = recipes.load_terms(context)
+        terms_from_contracts = bool(options.contract_arr_field)
         last = None
         for opportunity in self._since("Opportunity", fields, since):
             last = opportunity.get("SystemModstamp") or last
             account = opportunity.get("AccountId")
-            if not account or opportunity.get("Amount") is None or not opportunity.get("CloseDate"):
+            if opportunity.get("Amount") is None or not opportunity.get("CloseDate"):
+                continue
+            if not account:
+                yield Unmatched(f"Opportunity {opportunity['Id']}")
                 continue
             closed = dt.date.fromisoformat(str(opportunity["CloseDate"])[:10])
             kind = str(opportunity.get("Type") or "").lower()
-            yield from recipes.deal_items(
+            items = recipes.deal_items(
                 recipes.Deal(
                     contract_id=f"opp-{opportunity['Id']}",
                     account=str(account),
@@ -255,6 +263,72 @@ class Salesforce:
                 context,
                 self._terms,
             )
+            for item in items:
+                if terms_from_contracts and item.entity == "contracts":
+                    continue  # the Contract object holds the terms
+                yield item
+        if last:
+            yield Cursor(str(last))
+
+    def contracts(self, since: str | None, context: SyncContext) -> Iterator[Item]:
+        """Contracts as contract terms `ctr-<id>`, when the mapping names their ARR field."""
+        options = context.mapping.salesforce
+        arr_field = options.contract_arr_field
+        if not arr_field:
+            return
+        fields = [
+            "Id",
+            "AccountId",
+            "ContractNumber",
+            "StartDate",
+            "EndDate",
+            "ContractTerm",
+            "StatusCode",
+            "SystemModstamp",
+            arr_field,
+        ]
+        if options.currency_field:
+            fields.append(options.currency_field)
+        if self._terms is None:
+            self._terms = recipes.load_terms(context)
+        statuses = {status.lower() for status in options.contract_statuses}
+        last = None
+        for contract in self._since("Contract", fields, since):
+            last = contract.get("SystemModstamp") or last
+            account, start = contract.get("AccountId"), contract.get("StartDate")
+            if str(contract.get("StatusCode") or "").lower() not in statuses or not start:
+                continue
+            if not account:
+                yield Unmatched(f"Contract {contract['Id']}")
+                continue
+            begins = dt.date.fromisoformat(str(start)[:10])
+            if contract.get("EndDate"):
+                ends = dt.date.fromisoformat(str(contract["EndDate"])[:10])
+            else:
+                months = int(contract.get("ContractTerm") or options.term_months)
+                ends = begins + relativedelta(months=months) - dt.timedelta(days=1)
+            arr = contract.get(arr_field)
+            currency = contract.get(options.currency_field) if options.currency_field else None
+            contract_id = f"ctr-{contract['Id']}"
+            yield Row(
+                "contracts",
+                {
+                    "contract_id": contract_id,
+                    "account_id": str(account),
+                    "start_date": begins,
+                    "end_date": ends,
+                    "arr": arr,
+                    "plan": contract.get("ContractNumber"),
+                    "currency": currency,
+                },
+            )
+            if arr not in (None, ""):
+                try:
+                    reported = context.mapping.to_reporting(float(arr), currency)
+                except (KeyError, ValueError):
+                    reported = None
+                if reported is not None:
+                    recipes.remember_term(self._terms, str(account), begins, reported, contract_id)
         if last:
             yield Cursor(str(last))
 
@@ -275,6 +349,7 @@ def connector(instance_url: str, **options: Any) -> Connector:
             Step("users", salesforce.users),
             Step("accounts", salesforce.accounts),
             Step("contacts", salesforce.contacts),
+            Step("contracts", salesforce.contracts),
             Step("opportunities", salesforce.opportunities),
         ],
         "Salesforce REST + SOQL",

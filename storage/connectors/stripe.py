@@ -1,7 +1,9 @@
 """Stripe: customers → account links, subscriptions → contract terms and lifecycle,
 invoices → invoices.
 
-Lists are read 100 at a time (`limit=100`, `starting_after=<last id>` while `has_more`),
+Calls go through the `stripe` library (StripeClient, `base_addresses={"api": …}` =
+`CSBOT_STRIPE_API_URL`), one page a call inside the shared retry policy (vendor.py). Lists
+are read 100 at a time (`limit=100`, `starting_after=<last id>` while `has_more`),
 the shape of every Stripe list. Stripe lists have no "changed since" filter: customers and
 subscriptions (`status=all`) are read whole each sync — their rows are written only when
 they changed — and invoices from `created[gte]` = the cursor less `INVOICE_LOOKBACK_DAYS`,
@@ -23,15 +25,24 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
-import httpx
-
 from storage.connectors import recipes
-from storage.connectors.base import Connector, Cursor, Delete, Item, Link, Row, Step, SyncContext
+from storage.connectors.base import (
+    Connector,
+    Cursor,
+    Delete,
+    Item,
+    Link,
+    Row,
+    Step,
+    SyncContext,
+    Unmatched,
+)
 from storage.connectors.recipes import Terms
-from storage.ingest.connectors import Record, RestSource
+from storage.connectors.vendor import Failure, Retrying
+from storage.ingest.connectors import Record
 
 INVOICE_LOOKBACK_DAYS = 60
 ZERO_DECIMAL = {
@@ -50,23 +61,6 @@ def _when(epoch: Any) -> dt.datetime | None:
     if epoch in (None, ""):
         return None
     return dt.datetime.fromtimestamp(int(epoch), dt.UTC).replace(tzinfo=None)
-
-
-@dataclass(frozen=True)
-class StripePagination:
-    """`starting_after` = the last object's id while `has_more`."""
-
-    limit: int = 100
-
-    def pages(self, fetch: Callable[..., Any]) -> Iterator[list[Record]]:
-        params: dict[str, Any] = {"limit": self.limit}
-        while True:
-            body = fetch(params)
-            data = list(body.get("data") or [])
-            yield data
-            if not body.get("has_more") or not data:
-                return
-            params = {**params, "starting_after": data[-1]["id"]}
 
 
 def annual_amount(subscription: Record) -> tuple[float, int | None, str | None]:
@@ -99,46 +93,51 @@ def _period(subscription: Record) -> tuple[Any, Any]:
 
 
 class Stripe:
+    """Reads Stripe lists through the `stripe` library's StripeClient, its API base set to
+    `base_url` and its own retries off (the shared policy in vendor.py retries)."""
+
     def __init__(
         self,
         api_key: str,
         base_url: str = "https://api.stripe.com",
         *,
-        transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] | None = None,
         max_attempts: int = 6,
         page_size: int = 100,
     ) -> None:
+        import stripe
+
         self.base_url = base_url.rstrip("/")
-        self.headers = {"Authorization": f"Bearer {api_key}"}
-        self.transport = transport
-        self.sleep = sleep
-        self.max_attempts = max_attempts
+        self.client = stripe.StripeClient(
+            api_key, base_addresses={"api": self.base_url}, max_network_retries=0
+        )
+        self.retrying = Retrying(_explain, max_attempts=max_attempts, sleep=sleep or time.sleep)
         self.page_size = page_size
-        self.requests = 0
         self._terms: Terms | None = None
 
-    def _read(self, path: str, params: dict[str, Any]) -> Iterator[Record]:
-        source = RestSource(
-            base_url=self.base_url,
-            path=path,
-            entity="",
-            map_record=lambda record: record,
-            pagination=StripePagination(self.page_size),
-            headers=self.headers,
-            params=params,
-            transport=self.transport,
-            max_attempts=self.max_attempts,
-            sleep=self.sleep or time.sleep,
-        )
-        try:
-            yield from source.records()
-        finally:
-            self.requests += source.requests_made
+    @property
+    def requests(self) -> int:
+        return self.retrying.requests
+
+    def _read(self, name: str, params: dict[str, Any]) -> Iterator[Record]:
+        """Every object of a list (`customers`, `subscriptions`, `invoices`), page by page:
+        `starting_after` = the last id while `has_more`; each object as a plain dict."""
+        service = getattr(self.client.v1, name)
+        query: dict[str, Any] = {**params, "limit": self.page_size}
+        while True:
+            page = self.retrying.call(
+                f"GET {self.base_url}/v1/{name}",
+                partial(service.list, params=dict(query)),
+            )
+            data = [item.to_dict() for item in page.data]
+            yield from data
+            if not page.has_more or not data:
+                return
+            query["starting_after"] = data[-1]["id"]
 
     def customers(self, since: str | None, context: SyncContext) -> Iterator[Item]:
         key = context.mapping.stripe.account_metadata_key
-        for customer in self._read("/v1/customers", {}):
+        for customer in self._read("customers", {}):
             if customer.get("deleted"):
                 continue
             customer_id = str(customer["id"])
@@ -149,18 +148,20 @@ class Stripe:
             account = account or context.account_for_domain(customer.get("email"))
             if account:
                 yield Link("customer", customer_id, account)
+            else:
+                yield Unmatched(f"customer {customer_id}")
         return
 
     def subscriptions(self, since: str | None, context: SyncContext) -> Iterator[Item]:
         if self._terms is None:
             self._terms = recipes.load_terms(context)
         terms = self._terms
-        for subscription in self._read("/v1/subscriptions", {"status": "all"}):
+        for subscription in self._read("subscriptions", {"status": "all"}):
             account = context.account_for("customer", subscription.get("customer"))
-            if account is None or subscription.get("status") in (
-                "incomplete",
-                "incomplete_expired",
-            ):
+            if subscription.get("status") in ("incomplete", "incomplete_expired"):
+                continue
+            if account is None:
+                yield Unmatched(f"subscription {subscription['id']}")
                 continue
             arr_native, seats, currency = annual_amount(subscription)
             try:
@@ -212,11 +213,11 @@ class Stripe:
         if since:
             start = dt.datetime.fromisoformat(since.replace("Z", "+00:00"))
             start = start if start.tzinfo else start.replace(tzinfo=dt.UTC)
-            params["created[gte]"] = int(
-                (start - dt.timedelta(days=INVOICE_LOOKBACK_DAYS)).timestamp()
-            )
+            params["created"] = {
+                "gte": int((start - dt.timedelta(days=INVOICE_LOOKBACK_DAYS)).timestamp())
+            }
         newest = None
-        for invoice in self._read("/v1/invoices", params):
+        for invoice in self._read("invoices", params):
             created = _when(invoice.get("created"))
             if created is not None and (newest is None or created > newest):
                 newest = created
@@ -227,6 +228,7 @@ class Stripe:
                 continue
             account = context.account_for("customer", invoice.get("customer"))
             if account is None:
+                yield Unmatched(f"invoice {invoice['id']}")
                 continue
             transitions = invoice.get("status_transitions") or {}
             currency = invoice.get("currency")
@@ -252,6 +254,20 @@ def _plan(subscription: Record) -> str | None:
         return None
     price = items[0].get("price") or {}
     return price.get("nickname") or price.get("lookup_key") or price.get("product")
+
+
+def _explain(error: Exception) -> Failure | None:
+    """The stripe library's errors → Failure: an API error carries its HTTP status,
+    headers and message; a connection error has no status (retried)."""
+    import stripe
+
+    if isinstance(error, stripe.APIConnectionError):
+        return Failure(None, message=error.user_message or str(error))
+    if isinstance(error, stripe.StripeError):
+        return Failure(
+            error.http_status or None, dict(error.headers or {}), error.user_message or ""
+        )
+    return None
 
 
 def connector(api_key: str, base_url: str = "https://api.stripe.com", **options: Any) -> Connector:

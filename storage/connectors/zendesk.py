@@ -37,6 +37,7 @@ from storage.connectors.base import (
     Row,
     Step,
     SyncContext,
+    Unmatched,
     iso,
 )
 from storage.ingest.connectors import Record, RestSource, _at, _records_at
@@ -164,6 +165,8 @@ class Zendesk:
                         break
             if account:
                 yield Link("organization", org_id, account)
+            else:
+                yield Unmatched(f"organization {org_id}")
         if pages.last.get("end_time"):
             yield Cursor(str(pages.last["end_time"]))
 
@@ -197,6 +200,7 @@ class Zendesk:
         account = context.account_for("organization", user.get("organization_id"))
         account = account or context.account_for_domain(email)
         if account is None:
+            yield Unmatched(f"user {user_id}")
             return
         contact = f"zd-{user_id}"
         yield Link("user", user_id, account, contact)
@@ -228,6 +232,7 @@ class Zendesk:
                 continue
             account, contact = self._who(ticket, context)
             if account is None:
+                yield Unmatched(f"ticket {ticket['id']}")
                 continue
             rating = ticket.get("satisfaction_rating") or {}
             priority = str(ticket.get("priority") or "").lower()
@@ -271,6 +276,7 @@ class Zendesk:
                 continue  # offered, unoffered: no answer yet
             account, contact = self._who(rating, context)
             if account is None:
+                yield Unmatched(f"satisfaction rating {rating['id']}")
                 continue
             yield Row(
                 "surveys",

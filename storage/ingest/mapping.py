@@ -28,10 +28,17 @@ import re
 from collections.abc import Mapping as MappingABC
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
 
 from storage.ingest.contract import ENTITIES, Kind
 
@@ -45,6 +52,26 @@ class MappingError(Exception):
     def __init__(self, problems: list[str]) -> None:
         self.problems = problems
         super().__init__("\n".join(problems))
+
+
+# Per-entry checks sit on the entry (not on the whole dict), so an error's location, and so
+# its line, is the entry's own.
+def _email(value: str) -> str:
+    if not EMAIL.match(value):
+        raise ValueError(f"not an email address: {value!r}")
+    return value.strip().lower()
+
+
+def _currency_code(value: str) -> str:
+    if not re.fullmatch(r"[A-Za-z]{3}", value):
+        raise ValueError(f"not an ISO 4217 currency code: {value!r}")
+    return value.upper()
+
+
+def _rate(value: float) -> float:
+    if not value > 0:
+        raise ValueError(f"a rate must be positive (got {value})")
+    return value
 
 
 class _Strict(BaseModel):
@@ -92,15 +119,7 @@ class Owners(_Strict):
 
     field: str | None = None
     fallback: list[str] = Field(default_factory=list)
-    emails: dict[str, str] = Field(default_factory=dict)
-
-    @field_validator("emails")
-    @classmethod
-    def _emails(cls, value: dict[str, str]) -> dict[str, str]:
-        for user, email in value.items():
-            if not EMAIL.match(email):
-                raise ValueError(f"{user}: not an email address: {email!r}")
-        return {str(k): v.strip().lower() for k, v in value.items()}
+    emails: dict[str, Annotated[str, AfterValidator(_email)]] = Field(default_factory=dict)
 
 
 class Match(_Strict):
@@ -131,6 +150,13 @@ class SalesforceOptions(_Strict):
     term_months: int = 12
     renewal_types: list[str] = Field(default_factory=lambda: ["Existing Business", "Renewal"])
     expansion_types: list[str] = Field(default_factory=lambda: ["Upsell", "Expansion"])
+    contract_arr_field: str | None = None
+    """The Contract field holding its ARR (Contract has no standard amount). When set,
+    Contracts are the contract terms and Opportunities give only lifecycle events."""
+    contract_statuses: list[str] = Field(
+        default_factory=lambda: ["Activated", "Expired", "Terminated"]
+    )
+    """Contract `StatusCode`s that were real terms (drafts and approvals are not)."""
 
 
 class ZendeskOptions(_Strict):
@@ -148,7 +174,9 @@ class UsageOptions(_Strict):
 
 class Mapping(_Strict):
     reporting_currency: str = "USD"
-    rates: dict[str, float] = Field(default_factory=dict)
+    rates: dict[
+        Annotated[str, AfterValidator(_currency_code)], Annotated[float, AfterValidator(_rate)]
+    ] = Field(default_factory=dict)
     values: dict[str, dict[str, str | int]] = Field(default_factory=dict)
     formats: Formats = Field(default_factory=Formats)
     owners: Owners = Field(default_factory=Owners)
@@ -165,16 +193,6 @@ class Mapping(_Strict):
         if not re.fullmatch(r"[A-Za-z]{3}", value):
             raise ValueError(f"not an ISO 4217 currency code: {value!r}")
         return value.upper()
-
-    @field_validator("rates")
-    @classmethod
-    def _rates(cls, value: dict[str, float]) -> dict[str, float]:
-        for code, rate in value.items():
-            if not re.fullmatch(r"[A-Za-z]{3}", code):
-                raise ValueError(f"not an ISO 4217 currency code: {code!r}")
-            if not rate > 0:
-                raise ValueError(f"{code}: a rate must be positive (got {rate})")
-        return {code.upper(): rate for code, rate in value.items()}
 
     # -- what the importer and connectors ask ---------------------------------------
     def aliases(self, entity: str, column: str) -> dict[str, str]:
@@ -281,6 +299,19 @@ def _line(lines: dict[tuple[str, ...], int], path: tuple[str, ...]) -> int:
     return lines.get(path, 1)
 
 
+def _path(lines: dict[tuple[str, ...], int], loc: tuple[int | str, ...]) -> tuple[str, ...]:
+    """A pydantic error location as a path in the file: without the parts pydantic adds
+    that are not keys (`[key]` for a dict key's own error, a union member's type name)."""
+    path: tuple[str, ...] = ()
+    for part in map(str, loc):
+        if (*path, part) in lines or not (part == "[key]" or part in _TAGS or "[" in part):
+            path = (*path, part)
+    return path
+
+
+_TAGS = frozenset({"str", "int", "float", "bool"})
+
+
 def _semantic_problems(mapping: Mapping) -> list[tuple[tuple[str, ...], str]]:
     """Checks pydantic cannot express: value maps name enum columns and map to their values."""
     problems: list[tuple[tuple[str, ...], str]] = []
@@ -335,12 +366,16 @@ def parse_mapping(text: str, name: str = "mapping.yml") -> Mapping:
     except ValidationError as error:
         found: list[tuple[int, str]] = []
         for item in error.errors():
-            path = tuple(str(part) for part in item["loc"])
+            path = _path(located.lines, item["loc"])
             message = item["msg"].removeprefix("Value error, ")
             if item["type"] == "extra_forbidden":
                 message = f"unknown key {path[-1]!r}"
             line = _line(located.lines, path)
-            found.append((line, f"{name}:{line}: {'.'.join(path)}: {message}"))
+            where = f"{name}:{line}: {'.'.join(path)}: "
+            if found and found[-1][1].startswith(where):  # a union's members, one per type
+                found[-1] = (line, f"{found[-1][1]}; {message}")
+            else:
+                found.append((line, f"{where}{message}"))
         raise MappingError([text for _, text in sorted(found, key=lambda item: item[0])]) from None
     semantic = _semantic_problems(mapping)
     if semantic:

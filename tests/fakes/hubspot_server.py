@@ -139,6 +139,7 @@ class FakeHubSpot:
     # -- routes -------------------------------------------------------------------------
     def route(self, method: str, path: str, body: dict[str, Any]) -> tuple[int, Any]:
         url = urlparse(path)
+        url = url._replace(path=url.path.rstrip("/"))  # the client asks for /crm/v3/owners/
         query = {k: v[0] for k, v in parse_qs(url.query).items()}
         parts = url.path.strip("/").split("/")
         if method == "GET" and url.path == "/crm/v3/owners":
@@ -148,7 +149,7 @@ class FakeHubSpot:
         if method == "GET" and url.path == "/crm/v3/objects/contacts":
             items = (
                 list(self.archived_contacts.values())
-                if query.get("archived") == "true"
+                if query.get("archived", "").lower() == "true"  # the client sends True
                 else list(self.contacts.values())
             )
             return 200, self._list(items, query)
