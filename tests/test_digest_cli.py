@@ -44,7 +44,7 @@ def migrated(empty_engine: Engine, tmp_path, monkeypatch: pytest.MonkeyPatch) ->
                     band=band,
                     health_delta_30d=0.0 if band == "healthy" else -12.0,
                     arr=100_000.0,
-                    churn_risk=0.6 if band == "critical" else 0.3,
+                    churn_risk={"critical": 0.6, "healthy": 0.05}.get(band, 0.3),
                     reasons=[{"signal": "login_change", "impact": -9.0, "text": "Logins down 40%"}],
                 )
             )

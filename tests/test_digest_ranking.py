@@ -38,9 +38,12 @@ def test_each_rule_qualifies_an_account() -> None:
     assert attention_why(score("d", stakeholder_band="critical"), AS_OF) == (
         "stakeholder_critical",
     )
-    # renewing soon with churn risk at half the alert line or more
+    # renewing soon with churn risk at half the alert line or more (which is also
+    # elevated risk: a third of the line)
     renewing = score("e", churn_risk=0.3, renewal_date=AS_OF + dt.timedelta(days=40))
-    assert attention_why(renewing, AS_OF) == ("renewal_at_risk",)
+    assert attention_why(renewing, AS_OF) == ("elevated_churn_risk", "renewal_at_risk")
+    # elevated risk alone: a third of the alert line, no renewal near
+    assert attention_why(score("h", churn_risk=0.2), AS_OF) == ("elevated_churn_risk",)
     # a healthy account renewing soon with low risk is not a worry
     calm = score("f", renewal_date=AS_OF + dt.timedelta(days=40))
     assert attention_why(calm, AS_OF) == ()

@@ -111,7 +111,7 @@ def test_account_card_from_the_database(session: Session) -> None:
         "Step number 2",
     )
     message = validate_message(account_card_message(card))
-    assert "champion: Bo — silent, silent 45 days" in str(message["blocks"])
+    assert "champion: Bo — silent for 45 days" in str(message["blocks"])
     assert load_account_card(session, "nope") is None
     older = load_account_card(session, "acc-1", as_of=AS_OF - dt.timedelta(days=8))
     assert older is not None and older.as_of == AS_OF - dt.timedelta(days=14)

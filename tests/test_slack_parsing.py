@@ -40,7 +40,7 @@ def test_parse(text: str, expected: cp.Command) -> None:
 @pytest.mark.parametrize(
     "text",
     ["nope", "account", "risk now", "renewals 0", "renewals 9999", "renewals x", "playbook",
-     "playbook start Acme", "playbook status", "playbook fly", "my steps", 'account "open'],
+     "playbook start Acme", "playbook status", "playbook fly", "my steps"],
 )  # fmt: skip
 def test_bad_input_is_usage_with_the_problem(text: str) -> None:
     parsed = cp.parse(text)

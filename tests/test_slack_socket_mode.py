@@ -191,7 +191,7 @@ def test_playbook_start_is_stored_and_its_run_message_posted(socket_bot: SocketB
     answer = socket_bot.wait_for(
         lambda: [r.args for r in socket_bot.responses() if "Started" in texts(r.args)]
     )
-    assert "churn_risk_save on Acme Corp" in texts(answer[0])
+    assert "Churn-risk save on Acme Corp" in texts(answer[0])
     with socket_bot.session() as session:
         run = session.exec(select(PlaybookRun)).one()
         assert (run.account_id, run.playbook, run.status) == ("A1", "churn_risk_save", "active")

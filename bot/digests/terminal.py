@@ -94,7 +94,10 @@ def digest_renderable(digest: Digest) -> Panel:
     return Panel(
         Group(*body[:-1]),
         title=f"[bold]{digest.owner}[/] — {headline(digest)}",
-        subtitle=f"as of {digest.as_of} · {digest.accounts_in_book} accounts in book",
+        subtitle=(
+            f"as of {digest.as_of} · {digest.accounts_in_book} "
+            f"account{'s' if digest.accounts_in_book != 1 else ''} in book"
+        ),
         title_align="left",
         subtitle_align="right",
     )
