@@ -178,6 +178,12 @@ class Settings(BaseSettings):
     slack_max_body_bytes: Annotated[int, Field(gt=0)] = Field(
         1_000_000, description="Largest Slack request body accepted (413 beyond, before reading)"
     )
+    falling_fast_points: Annotated[float, Field(gt=0)] = Field(
+        10.0, description="30-day health fall (points) that makes an account need attention"
+    )
+    renewal_window_days: Annotated[int, Field(gt=0)] = Field(
+        90, description="Days before a renewal when an at-risk account needs attention"
+    )
 
     @model_validator(mode="after")
     def _digest_size_alias(self) -> Settings:

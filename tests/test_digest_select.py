@@ -6,7 +6,9 @@ import datetime as dt
 
 from sqlmodel import Session
 
+from bot.accounts.attention import attention_rules
 from bot.digests.service import build_digests
+from bot.settings import Settings
 from playbooks.library import load_library
 from storage.models import Account, AccountScore, Feedback, Snooze
 
@@ -141,3 +143,31 @@ def test_build_digests_from_stored_scores(session: Session) -> None:
     later = NOW + dt.timedelta(days=7)
     (dana_later,) = build_digests(session, AS_OF, size=5, owners=["dana@x.io"], now=later)
     assert "C" in [item.account_id for item in dana_later.items]
+
+
+def test_the_settings_thresholds_change_what_the_digest_selects(session: Session) -> None:
+    """The digest ranks with `attention_rules(session, settings)`, the alerts' thresholds:
+    a lower risk line or a smaller "falling fast" fall brings accounts in."""
+    for account_id in ("R", "S"):
+        session.add(Account(account_id=account_id, name=f"Account {account_id}", owner="fay@x.io"))
+    add_score(session, "R", 0, churn_risk=0.12)  # well below the default 0.5 line
+    add_score(
+        session, "S", 0, health_delta_30d=-7.0, churn_risk=0.0
+    )  # falls 7 points, default is 10
+    session.commit()
+
+    def selected(**values: object) -> list[str]:
+        settings = Settings(_env_file=None, **values)  # type: ignore[call-arg]
+        (digest,) = build_digests(
+            session,
+            AS_OF,
+            size=5,
+            owners=["fay@x.io"],
+            now=NOW,
+            rules=attention_rules(session, settings),
+        )
+        return sorted(item.account_id for item in digest.items)
+
+    assert selected() == []
+    assert selected(risk_alert_threshold=0.1) == ["R"]
+    assert selected(falling_fast_points=5.0) == ["S"]

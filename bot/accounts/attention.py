@@ -17,10 +17,13 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import TypeVar
 
+from sqlmodel import Session
+
 from bot.accounts.ranking import AttentionRules, ScoreFacts
 from bot.settings import Settings
 from scoring import attention as scoring_attention
 from scoring.attention import AttentionSettings, attention_parts, why_today
+from scoring.churn.registry import alert_threshold
 
 T = TypeVar("T", bound=ScoreFacts)
 
@@ -29,6 +32,18 @@ EXPANSION = "expansion"  # its own digest section, not a reason to need attentio
 
 def attention_size(settings: Settings) -> int:
     return settings.digest_size
+
+
+def attention_rules(session: Session, settings: Settings) -> AttentionRules:
+    """The thresholds every screen ranks with, from the settings: the risk line is the
+    active churn model's chosen alert line (CSBOT_RISK_ALERT_THRESHOLD without one), so the
+    digest, "See all", the App Home and `/cs risk` list what the alerts would raise."""
+    return AttentionRules(
+        risk_threshold=alert_threshold(session, settings.risk_alert_threshold),
+        falling_fast_points=settings.falling_fast_points,
+        renewal_window_days=settings.renewal_window_days,
+        expansion_threshold=settings.expansion_alert_threshold,
+    )
 
 
 def attention_settings(rules: AttentionRules) -> AttentionSettings:

@@ -22,6 +22,7 @@ from sqlmodel import Session, col, select
 
 from bot.accounts.attention import rank_accounts
 from bot.accounts.model import PlaybookChoice
+from bot.accounts.ranking import AttentionRules
 from bot.accounts.snooze import PERIOD_DAYS as PERIOD_DAYS
 from bot.accounts.snooze import REASONS as REASONS
 from bot.accounts.snooze import SnoozeError as SnoozeError
@@ -142,7 +143,9 @@ def my_book(session: Session, email: str) -> list[AccountView]:
     return [AccountView(a, scores.get(a.account_id), runs.get(a.account_id, [])) for a in accounts]
 
 
-def rank_by_risk(book: list[AccountView]) -> list[AccountView]:
+def rank_by_risk(
+    book: list[AccountView], rules: AttentionRules = AttentionRules()
+) -> list[AccountView]:
     """The whole book in the one attention order (`bot.accounts.attention`): accounts with
     a reason to look today first, by the value of attention (`bot.accounts.attention`)."""
     scored = {view.score.account_id: view for view in book if view.score is not None}
@@ -152,6 +155,7 @@ def rank_by_risk(book: list[AccountView]) -> list[AccountView]:
     ranked = rank_accounts(
         [view.score for view in scored.values() if view.score is not None],
         as_of,
+        rules,
         qualifying_only=False,
     )
     return [scored[score.account_id] for score, _priority, _why in ranked]

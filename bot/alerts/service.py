@@ -22,7 +22,7 @@ from typing import Any
 from pydantic import TypeAdapter
 from sqlmodel import Session, select
 
-from bot.accounts.attention import reasons_today
+from bot.accounts.attention import attention_rules, reasons_today
 from bot.accounts.ranking import DEFAULT_EXPANSION_THRESHOLD, AttentionRules
 from bot.accounts.service import account_state, default_suggester, playbook_choices
 from bot.alerts.detect import AlertCandidate, alert_states, candidates_for, ranking_agrees
@@ -32,7 +32,6 @@ from bot.settings import Settings
 from bot.slack.deps import RenderContext
 from bot.slack.send import queue_budgeted
 from playbooks.library import load_library
-from scoring.churn.registry import alert_threshold
 from storage.clock import Clock
 from storage.enums import AlertKind, Band, MessageKind
 from storage.latest_scores import newest_scores
@@ -60,6 +59,7 @@ def plan_alerts(
     snooze_ended: Mapping[str, dt.datetime],
     risk_threshold: float,
     expansion_threshold: float = DEFAULT_EXPANSION_THRESHOLD,
+    rules: AttentionRules | None = None,
 ) -> AlertPlan:
     """Pure: compare today's states with the open alerts and the attention ranking.
 
@@ -69,10 +69,15 @@ def plan_alerts(
     reason today; the alert then carries the ranking's "why today" line, and alerts come
     in the ranking's order (the most valuable first, so the noise budget lets those
     through). A state whose open alert predates a snooze that has since ended fires again.
+    `rules` (by default the two thresholds with the other rules' defaults) is what the
+    ranking is asked with; the caller passes `attention_rules`, as every screen does.
     """
     plan = AlertPlan()
     current = list(current)
-    rules = AttentionRules(risk_threshold=risk_threshold, expansion_threshold=expansion_threshold)
+    if rules is None:
+        rules = AttentionRules(
+            risk_threshold=risk_threshold, expansion_threshold=expansion_threshold
+        )
     ranking: dict[str, tuple[int, tuple[str, ...], list[str]]] = {}
     for day in sorted({score.as_of for score in current}):
         ranking.update(reasons_today([s for s in current if s.as_of == day], day, rules))
@@ -157,8 +162,7 @@ def raise_alerts(
     `library` defaults to the configured playbook library (for the Start playbook menu).
     """
     now = clock.now()
-    risk_threshold = alert_threshold(session, settings.risk_alert_threshold)
-    expansion_threshold = settings.expansion_alert_threshold
+    rules = attention_rules(session, settings)
     rows = _scores_on(session, as_of)
     if not rows:
         return []
@@ -178,8 +182,9 @@ def raise_alerts(
         open_alerts,
         snoozed=snoozed,
         snooze_ended=ended,
-        risk_threshold=risk_threshold,
-        expansion_threshold=expansion_threshold,
+        risk_threshold=rules.risk_threshold,
+        expansion_threshold=rules.expansion_threshold,
+        rules=rules,
     )
     for alert in plan.clear:
         alert.cleared_at = now

@@ -17,6 +17,7 @@ from sqlmodel import Session
 from bot.accounts import cards
 from bot.accounts import messages as account_messages
 from bot.accounts import service as book
+from bot.accounts.attention import attention_rules
 from bot.app.command_parse import (
     USAGE,
     AccountBrief,
@@ -167,7 +168,7 @@ def run_command(
             if kind == "risk":
                 return Answer(account_messages.book_message(
                     "Your accounts by risk",
-                    book.rank_by_risk(views),
+                    book.rank_by_risk(views, attention_rules(session, deps.runtime.settings)),
                     "None of your accounts has a score yet.",
                 ))  # fmt: skip
             return Answer(account_messages.book_message(
@@ -275,6 +276,7 @@ def post_my_digest(
         library=deps.library,
         now=deps.clock.now(),
         audience=load_audiences(session, settings, {email: as_of}),
+        rules=attention_rules(session, settings),
     )
     mine = [digest for digest in digests if not digest.is_empty]
     if not mine:

@@ -170,6 +170,7 @@ def demo(
     from rich.console import Console
 
     # deferred: keeps csbot --help fast
+    from bot.accounts.attention import attention_rules
     from bot.digests.service import build_digests
     from bot.digests.terminal import print_digest
     from bot.runtime import Runtime
@@ -206,7 +207,11 @@ def demo(
     )
     with session_scope(runtime.engine) as session:
         digests = build_digests(
-            session, DEMO_END, size=runtime.settings.digest_size, library=result["library"]
+            session,
+            DEMO_END,
+            size=runtime.settings.digest_size,
+            library=result["library"],
+            rules=attention_rules(session, runtime.settings),
         )
     digests = [d for d in digests if user is None or d.owner == user]
     for digest in digests:

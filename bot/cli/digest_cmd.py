@@ -68,6 +68,7 @@ def digest(
     from sqlmodel import select
 
     # deferred: keeps csbot --help fast
+    from bot.accounts.attention import attention_rules
     from bot.digests.service import build_digests
     from bot.digests.terminal import print_digest
     from bot.runtime import build_runtime
@@ -108,7 +109,12 @@ def digest(
             )
             return
         digests = build_digests(
-            session, day, size=runtime.settings.digest_size, library=library, owners=owners
+            session,
+            day,
+            size=runtime.settings.digest_size,
+            library=library,
+            owners=owners,
+            rules=attention_rules(session, runtime.settings),
         )
         if not post:
             for item in digests:

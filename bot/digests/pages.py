@@ -23,7 +23,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 from sqlmodel import Session
 
-from bot.accounts.attention import rank_accounts
+from bot.accounts.attention import attention_rules, rank_accounts
 from bot.accounts.ranking import ScoreFacts
 from bot.delivery.limits import MAX_SECTION_TEXT
 from bot.digests.model import WHY_LABELS
@@ -58,7 +58,11 @@ def needing(
     rows = viewed_by(latest_facts(session, as_of), audience)
     names = {facts.account_id: name for facts, name, _o in rows}
     left_out = snoozed_accounts(session, now) | not_a_risk_accounts(session, as_of)
-    ranked = rank_accounts([f for f, _n, _o in rows if f.account_id not in left_out], as_of)
+    ranked = rank_accounts(
+        [f for f, _n, _o in rows if f.account_id not in left_out],
+        as_of,
+        attention_rules(session, settings),
+    )
     return [Line(f.account_id, names[f.account_id], f, why) for f, _p, why in ranked]
 
 

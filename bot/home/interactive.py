@@ -14,6 +14,8 @@ from sqlmodel import Session
 
 from bot.accounts import cards
 from bot.accounts import service as book
+from bot.accounts.attention import attention_rules
+from bot.accounts.ranking import AttentionRules
 from bot.home.messages import home_view as render_home
 from bot.home.service import load_home
 from bot.slack import blocks as render
@@ -35,6 +37,7 @@ def publish_home(deps: SlackDeps, client: WebClient, user_id: str) -> None:
             deps.clock.now(),
             size=deps.runtime.settings.digest_size,
             tz=cached.tz if cached else None,
+            rules=attention_rules(session, deps.runtime.settings),
         )
     client.views_publish(user_id=user_id, view=view)
 
@@ -63,6 +66,7 @@ def home_view(
     *,
     size: int,
     tz: str | None = None,
+    rules: AttentionRules = AttentionRules(),
 ) -> dict[str, Any]:
     """The App Home (`bot.home.messages`) for `email`; a short note when csbot cannot
     place the user."""
@@ -80,5 +84,6 @@ def home_view(
         library=library,
         size=size,
         now=now,
+        rules=rules,
     )
     return render_home(home, tz=tz, now=now)

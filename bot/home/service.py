@@ -12,6 +12,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from bot.accounts.attention import rank_accounts
+from bot.accounts.ranking import AttentionRules
 from bot.accounts.service import weekly_health
 from bot.delivery.budget import held_count
 from bot.digests.model import Digest, DigestItem
@@ -46,6 +47,7 @@ def load_home(
     library: Mapping[str, Any] | None = None,
     size: int = 8,
     now: dt.datetime | None = None,
+    rules: AttentionRules = AttentionRules(),
 ) -> HomeData:
     """Everything the App Home of `owner` (an email) shows, as of the latest scores."""
     home = HomeData(owner=owner, as_of=as_of, held=held_count(session, owner))
@@ -56,7 +58,7 @@ def load_home(
         return home
     rows = latest_scores(session, as_of, owners=[owner])
     names = {score.account_id: name for score, name, _owner in rows}
-    ranked = rank_accounts([score for score, _n, _o in rows], as_of, qualifying_only=False)
+    ranked = rank_accounts([score for score, _n, _o in rows], as_of, rules, qualifying_only=False)
     shown = ranked[:HOME_ACCOUNTS]
     trends = weekly_health(session, [score.account_id for score, _p, _w in shown], as_of)
     home.accounts = [
@@ -72,7 +74,9 @@ def load_home(
         for score, priority, why in shown
     ]
     home.accounts_total = len(rows)
-    digests = build_digests(session, as_of, size=size, library=library, owners=[owner], now=now)
+    digests = build_digests(
+        session, as_of, size=size, library=library, owners=[owner], now=now, rules=rules
+    )
     home.digest = digests[0] if digests else None
     posted = session.exec(
         select(OutboxMessage.sent_at)

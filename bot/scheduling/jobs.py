@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from bot.accounts.attention import attention_rules
 from bot.alerts.service import raise_alerts
 from bot.delivery.budget import Kind, due_day, record_folded, rollup_day
 from bot.delivery.errors import SlackDeliveryError
@@ -350,6 +351,7 @@ def digests(runtime: Runtime, clock: Clock) -> dict[str, Any]:
                 library=library,
                 now=clock.now(),
                 audience=audience,
+                rules=attention_rules(session, settings),
             )
             built = fold_rollups(
                 session, built, owners, as_of=as_of, clock=clock, settings=settings
