@@ -380,3 +380,41 @@ def test_one_account_score_matches_the_nightly_scoring(account, clock):
         "reasons",
     ):
         assert getattr(alone, name) == getattr(nightly, name), name
+
+
+def test_the_brief_names_playbooks_by_their_titles(account):
+    """The brief (Markdown, JSON and the Slack blocks) says "Churn-risk save", not the id."""
+    from bot.delivery.limits import validate_message
+    from bot.prep.messages import brief_message
+
+    with Session(account) as session:
+        run = PlaybookRun(
+            account_id="A1", playbook="churn_risk_save", started_at=T(2026, 5, 30), started_by="U1"
+        )
+        session.add(run)
+        session.flush()
+        session.add(
+            PlaybookStep(
+                run_id=run.id,
+                position=1,
+                title="Call the sponsor",
+                kind="task",
+                owner_role="csm",
+                due_at=T(2026, 6, 3),
+            )
+        )
+        session.commit()
+    brief = build_brief(account, "A1", AS_OF)
+    md = render_markdown(brief)
+    assert "- Churn-risk save (since 2026-05-30)" in md
+    assert 'Churn-risk save: next step "Call the sponsor"' in md
+    assert "churn_risk_save" not in md
+    message = brief_message(brief)
+    validate_message({"text": message["text"], "blocks": message["blocks"]})
+    assert "Churn-risk save (since" in str(message["blocks"])
+    assert "churn_risk_save (since" not in str(message["blocks"])
+    # a team's own library (CSBOT_PLAYBOOK_DIR) names it its way
+    renamed = build_brief(
+        account, "A1", AS_OF, {"churn_risk_save": type("P", (), {"title": "Save"})}
+    )
+    assert "- Save (since 2026-05-30)" in render_markdown(renamed)

@@ -105,7 +105,10 @@ def register(app: App, deps: SlackDeps) -> None:
             return it.say(render.notice(text), replace=True)
         if option == "brief":
             as_of = it.deps.clock.now().date()
-            return it.say(prep.brief_answer(it.deps.runtime.engine, account, as_of), replace=True)
+            return it.say(
+                prep.brief_answer(it.deps.runtime.engine, account, as_of, it.deps.library),
+                replace=True,
+            )
         if option.startswith("qbr"):
             meeting = option[4:] or None
             return it.say(qbr_answer(it.deps, it.session, it.client, account, meeting, it.user),
@@ -222,7 +225,7 @@ def run_command(
             found = find_one(session, query, then="brief")
             if isinstance(found, dict):
                 return Answer(found)
-            return Answer(prep.brief_answer(deps.runtime.engine, found, today))
+            return Answer(prep.brief_answer(deps.runtime.engine, found, today, deps.library))
         case QbrDraftFor(query, meeting):
             found = find_one(session, query, then=f"qbr:{meeting or ''}")
             if isinstance(found, dict):

@@ -26,6 +26,7 @@ def register(app: typer.Typer) -> None:
         """One account's brief: health, usage, people, tickets, surveys, renewal, next steps."""
         # deferred: keeps csbot --help fast
         from bot.runtime import build_runtime
+        from playbooks.library import load_library
         from playbooks.prep.brief import build_brief, render_markdown
         from playbooks.prep.facts import AccountNotFound
 
@@ -34,7 +35,8 @@ def register(app: typer.Typer) -> None:
         runtime = build_runtime()
         day = parse_day(as_of, "--as-of", runtime.clock.now().date())
         try:
-            result = build_brief(runtime.engine, account, day)
+            library = load_library(runtime.settings.playbook_dir)
+            result = build_brief(runtime.engine, account, day, library)
         except AccountNotFound as error:
             raise CliError(str(error)) from None
         if output == "json":

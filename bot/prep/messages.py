@@ -158,7 +158,7 @@ def brief_blocks(brief: Brief) -> list[Block]:
         renewal += "\nNo renewal in the next 180 days."
     blocks.append(_section(renewal))
     runs = [
-        f"• {escape(r.playbook)} (since {r.started_at}): "
+        f"• {escape(r.title or r.playbook)} (since {r.started_at}): "
         + (f"last done {escape(r.last_done)}" if r.last_done else "nothing done yet")
         + (f"; next {escape(r.next_open)} due {r.next_due}" if r.next_open else "; no open steps")
         for r in f.runs[:MAX_STEPS]

@@ -54,16 +54,23 @@ logger = logging.getLogger(__name__)
 
 
 # -- the brief ------------------------------------------------------------------------------
-def load_brief(engine: Engine, account_id: str, as_of: dt.date) -> Brief:
+def load_brief(
+    engine: Engine, account_id: str, as_of: dt.date, library: Mapping[str, Any] | None = None
+) -> Brief:
     try:
-        return build_brief(engine, account_id, as_of)
+        return build_brief(engine, account_id, as_of, library)
     except AccountNotFound as error:
         raise UnknownAccount(f"No account `{account_id}`: {error}") from None
 
 
-def brief_answer(engine: Engine, account: Account, as_of: dt.date) -> dict[str, Any]:
+def brief_answer(
+    engine: Engine,
+    account: Account,
+    as_of: dt.date,
+    library: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
     """The ephemeral answer to `/cs brief`: the brief with "Share in channel"."""
-    brief = load_brief(engine, account.account_id, as_of)
+    brief = load_brief(engine, account.account_id, as_of, library)
     share = ButtonValue(account_id=account.account_id, as_of=as_of.isoformat())
     return brief_message(brief, share=share)
 

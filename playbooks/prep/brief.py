@@ -9,11 +9,13 @@ sections as blocks (escaping every text from people: names, verbatims, ticket su
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from sqlalchemy import Engine
 
+from playbooks.library import load_library
 from playbooks.prep.facts import AccountFacts, Figure, load_facts, tone_word
 from scoring.forecast.service import RenewalForecast, forecast_account
 
@@ -65,9 +67,16 @@ class Brief:
         }
 
 
-def build_brief(engine: Engine, account: str, as_of: dt.date) -> Brief:
-    """The brief of one account (its id or exact name) as of a date."""
+def build_brief(
+    engine: Engine, account: str, as_of: dt.date, library: Mapping[str, Any] | None = None
+) -> Brief:
+    """The brief of one account (its id or exact name) as of a date. Playbook runs are
+    named by their titles from `library` (by default the shipped playbooks), as everywhere
+    else in the product, not by their ids."""
     facts = load_facts(engine, account, as_of)
+    titles = library if library is not None else load_library()
+    for run in facts.runs:
+        run.title = playbook_title(titles, run.playbook)
     forecast = forecast_account(engine, facts.account_id, as_of)
     brief = Brief(facts, forecast)
     brief.figures = _figures(facts, forecast)
@@ -148,8 +157,15 @@ def suggested_steps(facts: AccountFacts, forecast: RenewalForecast | None) -> li
         steps.append(f"Qualify expansion (score {s.expansion:.2f}).")
     for run in facts.runs:
         if run.next_open and run.next_due:
-            steps.append(f'{run.playbook}: next step "{run.next_open}" due {run.next_due}.')
+            steps.append(
+                f'{run.title or run.playbook}: next step "{run.next_open}" due {run.next_due}.'
+            )
     return steps
+
+
+def playbook_title(library: Mapping[str, Any], name: str) -> str:
+    """A playbook's title from the library; its id in words when the library lacks it."""
+    return getattr(library.get(name), "title", None) or name.replace("_", " ")
 
 
 def _key_people(facts: AccountFacts) -> list[Any]:
@@ -252,7 +268,7 @@ def render_markdown(brief: Brief) -> str:
     for r in f.runs:
         last = f"last done: {r.last_done} ({r.last_done_at})" if r.last_done else "nothing done yet"
         nxt = f"next: {r.next_open} (due {r.next_due})" if r.next_open else "no open steps"
-        lines.append(f"- {r.playbook} (since {r.started_at}): {last}; {nxt}")
+        lines.append(f"- {r.title or r.playbook} (since {r.started_at}): {last}; {nxt}")
     lines += ["", "## Expansion", f"Expansion score {s.expansion:.2f}."]
     lines += [f"- {r['text']}" for r in (s.expansion_reasons or [])[:3]]
     lines += ["", "## Suggested next steps"]

@@ -104,6 +104,7 @@ class RunSummary:
     next_open: str | None
     next_due: dt.date | None
     open_steps: int
+    title: str = ""  # the playbook's title, as people read it (`build_brief` sets it)
 
 
 @dataclass(slots=True)
