@@ -112,7 +112,8 @@ def test_no_command_shows_a_traceback(tmp_path: Path) -> None:
         (["sync", "hubspot"], {"CSBOT_DATABASE_URL": good}, 2, "set CSBOT_HUBSPOT_TOKEN"),
         (["db", "upgrade"], {"CSBOT_DATABASE_URL": "mysql://db/csbot"}, 2, "unsupported database"),
         (["digest", "--as-of", "nope"], {"CSBOT_DATABASE_URL": good}, 2, "not a date"),
-        (["playbooks", "list"], {"CSBOT_PLAYBOOK_DIR": str(tmp_path / "nowhere")}, 1, "not a directory"),
+        (["playbooks", "list"], {"CSBOT_PLAYBOOK_DIR": str(tmp_path / "nowhere")}, 2,
+         f"csbot: CSBOT_PLAYBOOK_DIR: {tmp_path / 'nowhere'} is not a directory"),
         (["playbooks", "start", "NOPE", "renewal"], {"CSBOT_DATABASE_URL": good}, 1, "NOPE does not exist"),
         (["playbooks", "evaluate", "--as-of", "2026-12-01"], {"CSBOT_DATABASE_URL": good}, 1,
          "not evaluating triggers: 2026-12-01 is 245 days after the imported data (2026-01-01 to 2026-03-31)"),
@@ -189,3 +190,10 @@ def test_tables_fit_80_columns_unless_wide(tmp_path: Path, wide: bool) -> None:
     assert done.returncode == 0, done.stderr
     width = max(len(line) for line in done.stdout.splitlines())
     assert (width > 80) if wide else (width <= 80), done.stdout
+
+
+def test_a_missing_playbook_dir_is_one_usage_line(tmp_path: Path) -> None:
+    nowhere = tmp_path / "nowhere"
+    done = run(["playbooks", "list"], base_env(tmp_path, CSBOT_PLAYBOOK_DIR=str(nowhere)), tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.strip() == f"csbot: CSBOT_PLAYBOOK_DIR: {nowhere} is not a directory"

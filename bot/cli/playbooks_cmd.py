@@ -41,8 +41,11 @@ def _library(runtime: Runtime) -> dict[str, Playbook]:
     from playbooks.errors import PlaybookFormatError
     from playbooks.library import load_library
 
+    extra = runtime.settings.playbook_dir
+    if extra is not None and not Path(extra).is_dir():  # a wrong setting: a usage error
+        raise UsageError(f"CSBOT_PLAYBOOK_DIR: {extra} is not a directory")
     try:
-        return load_library(runtime.settings.playbook_dir)
+        return load_library(extra)
     except PlaybookFormatError as error:
         raise CliError("invalid playbook(s) in CSBOT_PLAYBOOK_DIR:\n" + str(error)) from None
 
