@@ -90,3 +90,31 @@ def test_digest_job_within_the_data_queues_as_before(engine, database_url) -> No
     runtime.__dict__["engine"] = engine
     detail = digests(runtime, FixedClock(dt.datetime(2026, 6, 1, 10, 0)))
     assert "skipped" not in detail and detail["queued"] == 1
+
+
+def test_digest_job_logs_the_outside_the_data_line_once_a_day(engine, database_url, caplog) -> None:
+    """The job runs every few minutes; its warning comes once per day, the detail each run."""
+    import logging
+
+    from bot.scheduling import jobs
+
+    _book_ending(engine, dt.datetime(2026, 3, 1))
+    jobs._SKIP_LOGGED.pop(engine, None)
+    settings = load_settings(database_url=database_url, digest_channel="C0DIGEST")
+    runtime = Runtime(settings=settings)
+    runtime.__dict__["engine"] = engine
+
+    def warnings() -> list[str]:
+        return [
+            r.getMessage()
+            for r in caplog.records
+            if r.levelno == logging.WARNING and "not queued" in r.getMessage()
+        ]
+
+    caplog.set_level(logging.DEBUG, logger="csbot.scheduling")
+    for minute in (0, 5, 10):
+        detail = digests(runtime, FixedClock(dt.datetime(2026, 6, 1, 10, minute)))
+        assert detail["skipped"] == RANGE
+    assert warnings() == [f"digests for 2026-06-01 not queued: {RANGE}"]
+    digests(runtime, FixedClock(dt.datetime(2026, 6, 2, 10, 0)))  # the next day says so again
+    assert len(warnings()) == 2 and "2026-06-02" in warnings()[1]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import weakref
 import zoneinfo
 from collections import defaultdict
 from typing import Any
@@ -45,6 +46,10 @@ from storage.models import Account, OutboxMessage
 from storage.models.noise import DeliveryLedger
 
 logger = logging.getLogger("csbot.scheduling")
+
+# The days whose "digests not queued: outside the data" line was logged, per database: the
+# digests job runs every few minutes, and the line says something once a day, not each run.
+_SKIP_LOGGED: weakref.WeakKeyDictionary[Any, set[dt.date]] = weakref.WeakKeyDictionary()
 
 
 def local_date(clock: Clock, tz: str) -> dt.date:
@@ -322,6 +327,18 @@ def fold_rollups(
     return out
 
 
+def _log_skip_once(runtime: Runtime, as_of: dt.date, problem: str) -> None:
+    """Warn that `as_of`'s digests are not queued the first time a run meets it; later
+    runs that day say it at debug level (the job's detail still carries it each run)."""
+    logged = _SKIP_LOGGED.setdefault(runtime.engine, set())
+    if as_of in logged:
+        logger.debug("digests for %s not queued: %s", as_of, problem)
+        return
+    logger.warning("digests for %s not queued: %s", as_of, problem)
+    logged.intersection_update({d for d in logged if d > as_of - dt.timedelta(days=7)})
+    logged.add(as_of)
+
+
 def digests(runtime: Runtime, clock: Clock) -> dict[str, Any]:
     """Queue today's digest for every person whose local digest time has passed (the
     outbox key `digest:<email>:<date>` makes it once a day; the noise budget decides),
@@ -340,7 +357,7 @@ def digests(runtime: Runtime, clock: Clock) -> dict[str, Any]:
             due_count += len(owners)
             problem = outside_data(runtime, as_of)
             if problem:  # yesterday's scores would read as today's
-                logger.warning("digests for %s not queued: %s", as_of, problem)
+                _log_skip_once(runtime, as_of, problem)
                 skipped.append(problem)
                 continue
             audience = load_audiences(session, settings, dict.fromkeys(owners, as_of))
