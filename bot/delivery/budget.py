@@ -282,23 +282,35 @@ def held_summary(session: Session, since: dt.date | None = None) -> list[tuple[s
     return [(r, k, reason or "", int(n)) for r, k, reason, n in session.exec(query).all()]
 
 
+def _digest_time_passed(
+    session: Session, recipient: str, now: dt.datetime, settings: Settings
+) -> tuple[dt.date, bool] | None:
+    """(the recipient's local date, whether it is a digest day for them: one of their
+    digest days and they are not away) once their digest time has passed today; None
+    before it. Channels use CSBOT_TIMEZONE and CSBOT_DIGEST_TIME. `due_day` and
+    `rollup_day` both ask it, so the digest and the roll-up never disagree on the day."""
+    tz = recipient_tz(session, recipient, settings.timezone)
+    prefs = prefs_for(session, recipient, settings)
+    moment = local(now, tz)
+    if moment.time().replace(tzinfo=None) < prefs.digest_time:
+        return None
+    digest_day = moment.weekday() in prefs.digest_days and not prefs.away_on(moment.date())
+    return moment.date(), digest_day
+
+
 def due_day(
     session: Session, recipient: str, now: dt.datetime, settings: Settings
 ) -> dt.date | None:
     """The recipient's local date when their digest time has passed today, it is one of
     their digest days and they are not away; None otherwise. Channels use CSBOT_TIMEZONE
     and CSBOT_DIGEST_TIME."""
-    default_tz = settings.timezone
-    tz = recipient_tz(session, recipient, default_tz)
-    prefs = prefs_for(session, recipient, settings)
-    moment = local(now, tz)
-    if moment.time().replace(tzinfo=None) < prefs.digest_time:
+    passed = _digest_time_passed(session, recipient, now, settings)
+    if passed is None:
         return None
-    if "@" in recipient and (
-        moment.weekday() not in prefs.digest_days or prefs.away_on(moment.date())
-    ):
+    day, digest_day = passed
+    if "@" in recipient and not digest_day:
         return None
-    return moment.date()
+    return day
 
 
 def record_folded(
@@ -336,13 +348,10 @@ def rollup_day(
     """When the reminders roll-up goes on its own: the recipient's local date once their
     digest time has passed on a day without a digest (not one of their digest days, or
     away); on digest days the digest carries it. Channels get it every day."""
-    default_tz = settings.timezone
-    tz = recipient_tz(session, recipient, default_tz)
-    prefs = prefs_for(session, recipient, settings)
-    moment = local(now, tz)
-    if moment.time().replace(tzinfo=None) < prefs.digest_time:
+    passed = _digest_time_passed(session, recipient, now, settings)
+    if passed is None:
         return None
-    digest_day = moment.weekday() in prefs.digest_days and not prefs.away_on(moment.date())
+    day, digest_day = passed
     if "@" in recipient and digest_day:
         return None
-    return moment.date()
+    return day

@@ -67,6 +67,18 @@ def _chosen(labels: dict[str, str], value: str) -> Option:
     return Option(text=labels[value], value=value)
 
 
+def _quiet_picker(field: tuple[str, str], label: str, at: dt.time | None) -> InputBlock:
+    """One end of the quiet hours: an optional time picker, empty when none is set."""
+    return InputBlock(
+        block_id=field[0],
+        label=label,
+        optional=True,
+        element=TimePickerElement(
+            action_id=field[1], initial_time=at.strftime("%H:%M") if at is not None else None
+        ),
+    )
+
+
 def prefs_modal(
     prefs: Prefs, *, tz: str, scopes: tuple[str, ...], cover_user: str | None
 ) -> dict[str, Any]:
@@ -117,22 +129,8 @@ def prefs_modal(
                 initial_options=days or None,
             ),
         ),
-        InputBlock(
-            block_id=QUIET_START[0],
-            label="Quiet from",
-            optional=True,
-            element=TimePickerElement(
-                action_id=QUIET_START[1], initial_time=quiet[0].strftime("%H:%M") if quiet else None
-            ),
-        ),
-        InputBlock(
-            block_id=QUIET_END[0],
-            label="Quiet until",
-            optional=True,
-            element=TimePickerElement(
-                action_id=QUIET_END[1], initial_time=quiet[1].strftime("%H:%M") if quiet else None
-            ),
-        ),
+        _quiet_picker(QUIET_START, "Quiet from", quiet[0] if quiet else None),
+        _quiet_picker(QUIET_END, "Quiet until", quiet[1] if quiet else None),
         InputBlock(
             block_id=AWAY[0],
             label="Away until (inclusive)",
