@@ -69,7 +69,7 @@ def test_two_postgres_replicas_run_a_job_once_and_take_over_from_a_dead_one(empt
         pytest.skip("replicas need PostgreSQL (SQLite is single-instance; see the next test)")
     migrate.upgrade(empty_engine)
     url = empty_engine.url.render_as_string(hide_password=False)
-    fire_at = time.time() + 4
+    fire_at = time.time() + 8  # the children import the whole scheduler (about 3 s each)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     children = [
         subprocess.Popen(
