@@ -144,7 +144,7 @@ def run_message(
     Steps are listed in order; if a long playbook would pass Slack's 50 blocks, the last
     steps are summarised in one line.
     """
-    done = sum(1 for s in steps if s.status != "open")
+    done = sum(1 for s in steps if s.status != StepStatus.OPEN)
     header = HeaderBlock(
         block_id="run-header",
         text=truncate(f"{playbook_title} · {account_name}", MAX_HEADER_TEXT),
@@ -178,7 +178,11 @@ def run_message(
 
 # -- the run message's own buttons, the playbook list, my open steps ---------------------
 
-STEP_MARK = {"open": ":white_square:", "done": ":white_check_mark:", "skipped": ":fast_forward:"}
+STEP_MARK = {
+    StepStatus.OPEN: ":white_square:",
+    StepStatus.DONE: ":white_check_mark:",
+    StepStatus.SKIPPED: ":fast_forward:",
+}
 
 
 def playbook_list(playbooks: Iterable[Any]) -> dict[str, Any]:

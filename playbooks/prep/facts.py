@@ -24,7 +24,7 @@ from scoring.service import frame_health, resolve_config
 from scoring.signals import compute_signals
 from scoring.signals.sentiment import compound
 from scoring.stakeholders import stakeholders_summary
-from storage.enums import RunStatus
+from storage.enums import RunStatus, StepStatus
 from storage.models import (
     Account,
     AccountScore,
@@ -423,9 +423,9 @@ def _runs(session: Session, account_id: str) -> list[RunSummary]:
             .where(col(PlaybookStep.run_id) == run.id)
             .order_by(col(PlaybookStep.position))
         ).all()
-        done = [s for s in steps if s.status != "open" and s.done_at is not None]
+        done = [s for s in steps if s.status != StepStatus.OPEN and s.done_at is not None]
         done.sort(key=lambda s: s.done_at or dt.datetime.min)
-        open_steps = [s for s in steps if s.status == "open"]
+        open_steps = [s for s in steps if s.status == StepStatus.OPEN]
         summaries.append(
             RunSummary(
                 run_id=run.id or 0,
