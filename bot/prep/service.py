@@ -32,6 +32,7 @@ from bot.prep.messages import (
     qbr_message,
     voc_message,
 )
+from bot.settings import Settings
 from bot.slack.deps import RenderContext
 from bot.slack.errors import UnknownAccount
 from bot.slack.ids import ButtonValue
@@ -54,6 +55,21 @@ logger = logging.getLogger(__name__)
 
 
 # -- the brief ------------------------------------------------------------------------------
+
+
+def _dm_channel(
+    session: Session, owner: str, purpose: str, client: Any, clock: Clock, settings: Settings
+) -> str | None:
+    """The owner's DM channel, or None when Slack can't reach them (logged by id, once)."""
+    try:
+        channel, _ = recipient(session, owner, channel=None, client=client, clock=clock,
+                               mapping_file=mapping_file_of(settings))  # fmt: skip
+    except SlackDeliveryError as error:
+        logger.warning("%s: %s unreachable (%s)", purpose, owner, error.code)
+        return None
+    return channel
+
+
 def load_brief(
     engine: Engine, account_id: str, as_of: dt.date, library: Mapping[str, Any] | None = None
 ) -> Brief:
@@ -178,7 +194,7 @@ def send_qbr(
 
 
 def queue_upcoming_qbrs(
-    session: Session, drafts: list[QbrDraft], *, clock: Clock, settings: Any, client: Any
+    session: Session, drafts: list[QbrDraft], *, clock: Clock, settings: Settings, client: Any
 ) -> dict[str, int]:
     """Each new draft of a QBR a week out to its account's owner (DM), through the noise
     budget (kind `qbr`); the file follows in the message's thread. The caller commits."""
@@ -189,12 +205,7 @@ def queue_upcoming_qbrs(
         if not owner:
             counts["no_owner"] += 1
             continue
-        try:
-            channel, _ = recipient(session, owner, channel=None, client=client, clock=clock,
-                                   mapping_file=mapping_file_of(settings))  # fmt: skip
-        except SlackDeliveryError as error:
-            logger.warning("QBR draft: %s unreachable (%s)", owner, error.code)
-            channel = None
+        channel = _dm_channel(session, owner, "QBR draft", client, clock, settings)
         if channel is None:
             counts["unreachable"] += 1
             continue
@@ -270,7 +281,7 @@ def draft_owner(session: Session, draft: MessageDraft) -> str | None:
 
 
 def queue_review_drafts(
-    session: Session, *, clock: Clock, settings: Any, client: Any, day: dt.date
+    session: Session, *, clock: Clock, settings: Settings, client: Any, day: dt.date
 ) -> dict[str, int]:
     """Each person's open drafts not shown to them yet, in one message a day (noise budget
     kind `drafts`); a held message's drafts come again the next day. The caller commits."""
@@ -287,12 +298,7 @@ def queue_review_drafts(
             by_owner[owner.lower()].append(draft)
     counts: dict[str, int] = defaultdict(int)
     for owner, drafts in sorted(by_owner.items()):
-        try:
-            channel, _ = recipient(session, owner, channel=None, client=client, clock=clock,
-                                   mapping_file=mapping_file_of(settings))  # fmt: skip
-        except SlackDeliveryError as error:
-            logger.warning("drafts: %s unreachable (%s)", owner, error.code)
-            channel = None
+        channel = _dm_channel(session, owner, "drafts", client, clock, settings)
         if channel is None:
             counts["unreachable"] += 1
             continue
@@ -325,7 +331,7 @@ def render_voc(
 
 def queue_voc(
     session: Session, report: Mapping[str, Any], *, channel: str, key: str, clock: Clock,
-    settings: Any,
+    settings: Settings,
 ) -> list[OutboxMessage]:  # fmt: skip
     """The week's themes in the product channel (budget kind `voc`: a channel post)."""
     subject = {"report": dict(report)}
